@@ -1,0 +1,110 @@
+//! Domains, tags and blueprints.
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::catalog as db;
+use crate::error::{AppResult, Problem};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_domains)
+        .service(list_tags)
+        .service(list_blueprints);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DomainDto {
+    pub slug: String,
+    pub name: String,
+    /// Share of the `dva-c02` exam.
+    pub weight: f64,
+    /// Active (not retired) questions.
+    pub question_count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagDto {
+    pub tag: String,
+    pub count: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BlueprintDto {
+    pub slug: String,
+    pub name: String,
+    pub question_count: i32,
+    /// `null` = untimed.
+    pub time_limit_minutes: Option<i32>,
+    /// Scaled score (100-1000) needed to pass.
+    pub pass_mark: i32,
+    pub scaled: bool,
+    pub shuffle_questions: bool,
+    pub shuffle_options: bool,
+    /// Relative weight per domain, normalised to sum to 1.
+    pub domain_weights: BTreeMap<String, f64>,
+}
+
+/// The exam domains with their weights and question counts.
+#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<DomainDto>), (status = 503, body = Problem)))]
+#[get("/domains")]
+pub async fn list_domains(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let rows = db::list_domains(&state.pool).await?;
+    let out: Vec<DomainDto> = rows
+        .into_iter()
+        .map(|r| DomainDto {
+            slug: r.slug,
+            name: r.name,
+            weight: r.weight,
+            question_count: r.question_count,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Tags with the number of active questions carrying them.
+#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<TagDto>)))]
+#[get("/tags")]
+pub async fn list_tags(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let rows = db::list_tags(&state.pool).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|(tag, count)| TagDto { tag, count })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// The exam blueprints: count, time limit, pass mark and domain weights.
+#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<BlueprintDto>)))]
+#[get("/blueprints")]
+pub async fn list_blueprints(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let rows = db::list_blueprints(&state.pool).await?;
+    let out: Vec<BlueprintDto> = rows
+        .into_iter()
+        .map(|r| {
+            let raw: BTreeMap<String, f64> =
+                serde_json::from_value(r.domain_weights).unwrap_or_default();
+            let total: f64 = raw.values().sum();
+            let domain_weights = raw
+                .into_iter()
+                .map(|(k, v)| (k, if total > 0.0 { v / total } else { 0.0 }))
+                .collect();
+            BlueprintDto {
+                slug: r.slug,
+                name: r.name,
+                question_count: r.question_count,
+                time_limit_minutes: r.time_limit_minutes,
+                pass_mark: r.pass_mark,
+                scaled: r.scaled,
+                shuffle_questions: r.shuffle_questions,
+                shuffle_options: r.shuffle_options,
+                domain_weights,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -1,0 +1,99 @@
+//! The subcommands of the `exambank` binary.
+
+use std::process::ExitCode;
+
+use crate::config::{Cli, Command, DbArgs, LogFormat, ServeArgs};
+use crate::startup::Application;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or_else(|| {
+        use clap::Parser;
+        // `exambank` alone = `exambank serve`, configured from the environment
+        match crate::config::Cli::try_parse_from(["exambank", "serve"]) {
+            Ok(Cli { command: Some(c) }) => c,
+            Ok(_) => unreachable!("serve parses to a command"),
+            Err(e) => e.exit(),
+        }
+    });
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(db) => {
+            crate::telemetry::init(LogFormat::Pretty);
+            let pool = connect(&db).await?;
+            crate::db::migrate(&pool).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckSeed(dir) => {
+            let (bank, problems) = crate::seed::load(&dir.seed_dir);
+            for p in &problems {
+                println!("{p}");
+            }
+            if problems.is_empty() {
+                println!(
+                    "{}: {} questions, {} domains, {} blueprints, {} note files: no problems",
+                    dir.seed_dir.display(),
+                    bank.questions.len(),
+                    bank.domains.len(),
+                    bank.blueprints.len(),
+                    bank.notes.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{} problem(s)", problems.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Seed(args) => {
+            crate::telemetry::init(LogFormat::Pretty);
+            let (bank, problems) = crate::seed::load(&args.dir.seed_dir);
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                anyhow::bail!("{} problem(s) in the bank files; nothing was written (see `exambank check-seed`)", problems.len());
+            }
+            let pool = connect(&args.db).await?;
+            crate::db::migrate(&pool).await?;
+            let r = crate::services::seeding::seed(&pool, &bank).await?;
+            println!(
+                "seeded: {} added, {} new versions, {} retired, {} un-retired, {} unchanged; {} domains and {} blueprints changed",
+                r.added, r.new_versions, r.retired, r.unretired, r.unchanged, r.domains_changed, r.blueprints_changed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CreateUser(args) => {
+            crate::telemetry::init(LogFormat::Pretty);
+            let pool = connect(&args.db).await?;
+            crate::db::migrate(&pool).await?;
+            let user = crate::services::accounts::create_user_cli(&pool, &args).await?;
+            println!(
+                "created {} ({}) with role {}",
+                user.email, user.id, user.role
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Openapi => {
+            println!("{}", crate::api::openapi().to_pretty_json()?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn connect(db: &DbArgs) -> anyhow::Result<sqlx::PgPool> {
+    let pool = crate::db::pool(db)?;
+    sqlx::query("SELECT 1")
+        .execute(&pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach the database: {e}"))?;
+    Ok(pool)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init(args.log_format);
+    let app = Application::build(args.clone()).await?;
+    tracing::info!(addr = %args.addr, port = app.port(), "exambank listening");
+    app.run_until_stopped().await?;
+    tracing::info!("exambank stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,83 @@
+//! Accounts and refresh tokens.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+}
+
+/// Inserts an account; `Ok(None)` when the email is taken.
+pub async fn insert(
+    conn: &mut PgConnection,
+    email: &str,
+    display_name: &str,
+    role: &str,
+    password_hash: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"INSERT INTO users (id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (email) DO NOTHING
+           RETURNING id, email::text AS "email!", display_name, role, password_hash"#,
+        Uuid::new_v4(),
+        email as _,
+        display_name,
+        role,
+        password_hash
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, email::text AS "email!", display_name, role, password_hash FROM users WHERE email = $1::text::citext"#,
+        email
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, email::text AS "email!", display_name, role, password_hash FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_role(
+    conn: &mut PgConnection,
+    id: Uuid,
+    role: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"UPDATE users SET role = $2 WHERE id = $1
+           RETURNING id, email::text AS "email!", display_name, role, password_hash"#,
+        id,
+        role
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        id,
+        hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,480 @@
+//! Questions as authors write them, and the rules every question must satisfy — the same rules
+//! for the bank files (`check-seed`), the authoring API and imports.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::slug::{is_slug, TAG_MAX};
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// One correct option of four.
+    Single,
+    /// "Choose two/three" of five or more.
+    Multiple,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Single => "single",
+            Kind::Multiple => "multiple",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "single" => Some(Kind::Single),
+            "multiple" => Some(Kind::Multiple),
+            _ => None,
+        }
+    }
+}
+
+/// The official DVA-C02 exam-guide domains.
+pub const EXAM_DOMAINS: [&str; 4] = ["development", "security", "deployment", "troubleshooting"];
+
+pub const MAX_TAGS: usize = 6;
+pub const MAX_STEM: usize = 4000;
+pub const MAX_OPTION: usize = 1000;
+pub const MAX_TEXT: usize = 4000;
+
+/// One option as an author writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OptionDraft {
+    pub text: String,
+    pub correct: bool,
+    pub rationale: String,
+}
+
+/// A question as an author sends it (API, JSON export items, bank files).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QuestionDraft {
+    pub domain: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[schema(value_type = String, example = "single")]
+    pub kind: String,
+    pub difficulty: i64,
+    pub stem: String,
+    pub options: Vec<OptionDraft>,
+    pub explanation: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// `development`, `security`, `deployment` or `troubleshooting`.
+    pub exam_domain: String,
+    /// Defaults to today.
+    #[serde(default)]
+    pub last_verified: Option<NaiveDate>,
+    /// Study-note section `{domain}#{anchor}`; required in the bank files.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What the rules need to know about the rest of the bank.
+pub trait BankContext {
+    fn domain_exists(&self, slug: &str) -> bool;
+    /// `None` when notes are not known to this context (nothing to check against).
+    fn note_exists(&self, domain: &str, anchor: &str) -> Option<bool>;
+}
+
+/// How many options the stem asks for: `(Choose two.)` → 2.
+pub fn choose_count(stem: &str) -> Option<usize> {
+    let trimmed = stem.trim_end();
+    for (word, n) in [("two", 2), ("three", 3), ("four", 4)] {
+        if trimmed.ends_with(&format!("(Choose {word}.)")) {
+            return Some(n);
+        }
+    }
+    None
+}
+
+fn mentions_choose(stem: &str) -> bool {
+    stem.contains("(Choose ")
+}
+
+/// An https URL with a host and no whitespace.
+pub fn is_https_url(s: &str) -> bool {
+    s.strip_prefix("https://")
+        .map(|rest| {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && host.contains('.') && !s.chars().any(char::is_whitespace)
+        })
+        .unwrap_or(false)
+}
+
+impl QuestionDraft {
+    pub fn kind(&self) -> Option<Kind> {
+        Kind::parse(&self.kind)
+    }
+
+    /// Every rule, every violation: one entry per bad field.
+    pub fn validate(&self, bank: &dyn BankContext, require_note: bool) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let mut err = |f: &str, m: String| errs.push(FieldError::new(f, m));
+
+        if !bank.domain_exists(&self.domain) {
+            err("domain", format!("unknown domain `{}`", self.domain));
+        }
+        if self.tags.len() > MAX_TAGS {
+            err("tags", format!("at most {MAX_TAGS} tags"));
+        }
+        if require_note && self.tags.is_empty() {
+            err("tags", "at least one tag".into());
+        }
+        for (i, t) in self.tags.iter().enumerate() {
+            if !is_slug(t, TAG_MAX) {
+                err(
+                    &format!("tags[{i}]"),
+                    format!(
+                        "`{t}` is not a tag: lowercase kebab-case, at most {TAG_MAX} characters"
+                    ),
+                );
+            }
+        }
+        if !(1..=3).contains(&self.difficulty) {
+            err("difficulty", "must be 1, 2 or 3".into());
+        }
+        if !EXAM_DOMAINS.contains(&self.exam_domain.as_str()) {
+            err(
+                "exam_domain",
+                format!("must be one of {}", EXAM_DOMAINS.join(", ")),
+            );
+        }
+        if self.stem.trim().is_empty() {
+            err("stem", "must not be empty".into());
+        } else if self.stem.chars().count() > MAX_STEM {
+            err("stem", format!("at most {MAX_STEM} characters"));
+        }
+        if self.explanation.trim().is_empty() {
+            err("explanation", "must not be empty".into());
+        } else if self.explanation.chars().count() > MAX_TEXT {
+            err("explanation", format!("at most {MAX_TEXT} characters"));
+        }
+        if self.references.is_empty() {
+            err(
+                "references",
+                "at least one reference (an https URL to AWS documentation)".into(),
+            );
+        }
+        for (i, r) in self.references.iter().enumerate() {
+            if !is_https_url(r) {
+                err(
+                    &format!("references[{i}]"),
+                    format!("`{r}` is not an https URL"),
+                );
+            }
+        }
+        for (i, o) in self.options.iter().enumerate() {
+            if o.text.trim().is_empty() {
+                err(&format!("options[{i}].text"), "must not be empty".into());
+            } else if o.text.chars().count() > MAX_OPTION {
+                err(
+                    &format!("options[{i}].text"),
+                    format!("at most {MAX_OPTION} characters"),
+                );
+            }
+            let lower = o.text.to_lowercase();
+            if lower.contains("all of the above") || lower.contains("none of the above") {
+                err(
+                    &format!("options[{i}].text"),
+                    "\"all/none of the above\" options are not allowed".into(),
+                );
+            }
+            if o.rationale.trim().is_empty() {
+                err(
+                    &format!("options[{i}].rationale"),
+                    "every option needs a rationale".into(),
+                );
+            } else if o.rationale.chars().count() > MAX_TEXT {
+                err(
+                    &format!("options[{i}].rationale"),
+                    format!("at most {MAX_TEXT} characters"),
+                );
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, o) in self.options.iter().enumerate() {
+            if !seen.insert(o.text.trim().to_lowercase()) {
+                err(
+                    &format!("options[{i}].text"),
+                    "duplicates another option".into(),
+                );
+            }
+        }
+        let correct = self.options.iter().filter(|o| o.correct).count();
+        match self.kind() {
+            None => err("kind", "must be `single` or `multiple`".into()),
+            Some(Kind::Single) => {
+                if self.options.len() != 4 {
+                    err(
+                        "options",
+                        format!(
+                            "a single-answer question has exactly 4 options, found {}",
+                            self.options.len()
+                        ),
+                    );
+                }
+                if correct != 1 {
+                    err("options", format!("a single-answer question has exactly one correct option, found {correct}"));
+                }
+                if mentions_choose(&self.stem) {
+                    err(
+                        "stem",
+                        "a single-answer stem must not say \"(Choose N.)\"".into(),
+                    );
+                }
+            }
+            Some(Kind::Multiple) => {
+                if !(5..=8).contains(&self.options.len()) {
+                    err(
+                        "options",
+                        format!(
+                            "a multiple-response question has 5 to 8 options, found {}",
+                            self.options.len()
+                        ),
+                    );
+                }
+                match choose_count(&self.stem) {
+                    None => err("stem", "a multiple-response stem must end with \"(Choose two.)\" or \"(Choose three.)\"".into()),
+                    Some(n) if n != correct => {
+                        err("options", format!("the stem asks to choose {n} but {correct} options are correct"))
+                    }
+                    Some(_) => {}
+                }
+                if correct < 2 {
+                    err(
+                        "options",
+                        "a multiple-response question has at least two correct options".into(),
+                    );
+                }
+            }
+        }
+        match &self.note {
+            None if require_note => err(
+                "note",
+                "the study-note section this question tests is required".into(),
+            ),
+            None => {}
+            Some(note) => match note.split_once('#') {
+                Some((d, a)) if is_slug(d, 40) && is_slug(a, 80) => {
+                    if !bank.domain_exists(d) {
+                        err("note", format!("`{note}` names an unknown domain"));
+                    } else if bank.note_exists(d, a) == Some(false) {
+                        err(
+                            "note",
+                            format!("`{note}` does not resolve to a section of seed/notes/{d}.md"),
+                        );
+                    }
+                }
+                _ => err("note", format!("`{note}` is not of the form domain#anchor")),
+            },
+        }
+        errs
+    }
+
+    /// A stable digest of everything a version consists of; equal content, equal hash.
+    pub fn content_hash(&self) -> String {
+        let canonical = serde_json::json!({
+            "domain": self.domain, "tags": self.tags, "kind": self.kind, "difficulty": self.difficulty,
+            "stem": self.stem, "options": self.options, "explanation": self.explanation,
+            "references": self.references, "exam_domain": self.exam_domain,
+            "last_verified": self.last_verified, "note": self.note,
+        });
+        let digest = Sha256::digest(canonical.to_string().as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Lowercase word set of a stem, for near-duplicate detection.
+pub fn stem_words(stem: &str) -> std::collections::BTreeSet<String> {
+    stem.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Jaccard similarity of two sorted, deduplicated word-id lists; above [`NEAR_DUPLICATE`] two
+/// stems are near-duplicates.
+pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    inter as f64 / (a.len() + b.len() - inter) as f64
+}
+
+pub const NEAR_DUPLICATE: f64 = 0.8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Bank;
+    impl BankContext for Bank {
+        fn domain_exists(&self, slug: &str) -> bool {
+            ["s3", "kms"].contains(&slug)
+        }
+        fn note_exists(&self, _domain: &str, anchor: &str) -> Option<bool> {
+            Some(anchor == "encryption")
+        }
+    }
+
+    fn opt(text: &str, correct: bool) -> OptionDraft {
+        OptionDraft {
+            text: text.into(),
+            correct,
+            rationale: format!("because {text}"),
+        }
+    }
+
+    pub fn single() -> QuestionDraft {
+        QuestionDraft {
+            domain: "s3".into(),
+            tags: vec!["s3-encryption".into()],
+            kind: "single".into(),
+            difficulty: 2,
+            stem: "Which option encrypts objects at rest?".into(),
+            options: vec![
+                opt("SSE-S3", true),
+                opt("TLS", false),
+                opt("CORS", false),
+                opt("ACLs", false),
+            ],
+            explanation: "SSE-S3 encrypts at rest.".into(),
+            references: vec![
+                "https://docs.aws.amazon.com/AmazonS3/latest/userguide/serv-side-encryption.html"
+                    .into(),
+            ],
+            exam_domain: "security".into(),
+            last_verified: None,
+            note: Some("s3#encryption".into()),
+        }
+    }
+
+    fn fields(q: &QuestionDraft) -> Vec<String> {
+        q.validate(&Bank, true)
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_good_single_question_passes() {
+        assert!(fields(&single()).is_empty());
+    }
+
+    #[test]
+    fn single_needs_exactly_one_correct_of_four() {
+        let mut q = single();
+        q.options[1].correct = true;
+        assert_eq!(fields(&q), ["options"]);
+        let mut q = single();
+        q.options.pop();
+        assert_eq!(fields(&q), ["options"]);
+    }
+
+    #[test]
+    fn multiple_stem_count_must_match_the_options() {
+        let mut q = single();
+        q.kind = "multiple".into();
+        q.options.push(opt("Object Lock", false));
+        q.options[1].correct = true;
+        q.stem = "Which options encrypt? (Choose three.)".into();
+        assert_eq!(fields(&q), ["options"]);
+        q.stem = "Which options encrypt?".into();
+        assert_eq!(fields(&q), ["stem"]);
+        q.stem = "Which options encrypt? (Choose two.)".into();
+        assert!(fields(&q).is_empty());
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut q = single();
+        q.domain = "nope".into();
+        q.tags = vec!["Bad Tag".into()];
+        q.difficulty = 4;
+        q.exam_domain = "coding".into();
+        q.references = vec!["http://example.com".into()];
+        q.options[2].rationale = " ".into();
+        q.note = Some("s3#missing".into());
+        let f = fields(&q);
+        for want in [
+            "domain",
+            "tags[0]",
+            "difficulty",
+            "exam_domain",
+            "references[0]",
+            "options[2].rationale",
+            "note",
+        ] {
+            assert!(f.contains(&want.to_string()), "{want} missing from {f:?}");
+        }
+    }
+
+    #[test]
+    fn all_of_the_above_is_refused() {
+        let mut q = single();
+        q.options[3].text = "All of the above".into();
+        assert_eq!(fields(&q), ["options[3].text"]);
+    }
+
+    #[test]
+    fn note_is_optional_through_the_api_only() {
+        let mut q = single();
+        q.note = None;
+        assert!(q.validate(&Bank, false).is_empty());
+        assert_eq!(fields(&q), ["note"]);
+    }
+
+    #[test]
+    fn choose_count_reads_the_stem_end() {
+        assert_eq!(choose_count("Pick. (Choose two.)"), Some(2));
+        assert_eq!(choose_count("Pick. (Choose three.)\n"), Some(3));
+        assert_eq!(choose_count("Pick two."), None);
+    }
+
+    #[test]
+    fn near_duplicates_are_similar() {
+        let mut vocab = std::collections::HashMap::new();
+        let mut ids = |s: &str| {
+            let mut v: Vec<u32> = stem_words(s)
+                .into_iter()
+                .map(|w| {
+                    let n = vocab.len() as u32;
+                    *vocab.entry(w).or_insert(n)
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let a = ids("A developer stores objects in S3 and needs encryption at rest");
+        let b = ids("A developer stores objects in S3 and needs encryption at rest now");
+        let c = ids("Which DynamoDB index can be added after table creation");
+        assert!(similarity(&a, &b) > NEAR_DUPLICATE);
+        assert!(similarity(&a, &c) < 0.2);
+    }
+
+    #[test]
+    fn content_hash_changes_with_content_only() {
+        let a = single();
+        let mut b = single();
+        assert_eq!(a.content_hash(), b.content_hash());
+        b.options[0].rationale.push('!');
+        assert_ne!(a.content_hash(), b.content_hash());
+    }
+}

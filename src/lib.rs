@@ -1,0 +1,17 @@
+//! exambank: exam preparation for the AWS Certified Developer - Associate exam.
+//!
+//! Rooms: `domain` (pure rules), `db` (queries), `services` (use cases), `api` (JSON),
+//! `web` (pages), `auth`, `seed` (bank files). See README.md for a tour.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod seed;
+pub mod services;
+pub mod startup;
+pub mod telemetry;

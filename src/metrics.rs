@@ -1,0 +1,58 @@
+//! Prometheus metrics: per-route request counts and latency histograms (actix-web-prom, by the
+//! matched route pattern so ids do not explode the label space) plus connection-pool gauges.
+
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use prometheus::{Encoder, IntGauge, Registry, TextEncoder};
+use sqlx::PgPool;
+
+#[derive(Clone)]
+pub struct Metrics {
+    pub registry: Registry,
+    pub http: PrometheusMetrics,
+    pool_size: IntGauge,
+    pool_idle: IntGauge,
+    pool_max: IntGauge,
+}
+
+impl Metrics {
+    pub fn new(pool_max: u32) -> anyhow::Result<Self> {
+        let registry = Registry::new();
+        let http = PrometheusMetricsBuilder::new("exambank")
+            .registry(registry.clone())
+            .mask_unmatched_patterns("UNMATCHED")
+            .buckets(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ])
+            .exclude("/metrics")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let gauge = |name: &str, help: &str| -> anyhow::Result<IntGauge> {
+            let g = IntGauge::new(name, help)?;
+            registry.register(Box::new(g.clone()))?;
+            Ok(g)
+        };
+        let m = Metrics {
+            pool_size: gauge("exambank_db_pool_connections", "Open database connections")?,
+            pool_idle: gauge(
+                "exambank_db_pool_idle_connections",
+                "Idle database connections",
+            )?,
+            pool_max: gauge(
+                "exambank_db_pool_max_connections",
+                "Most connections the pool opens",
+            )?,
+            registry,
+            http,
+        };
+        m.pool_max.set(pool_max.into());
+        Ok(m)
+    }
+
+    pub fn render(&self, pool: &PgPool) -> anyhow::Result<String> {
+        self.pool_size.set(pool.size().into());
+        self.pool_idle.set(pool.num_idle() as i64);
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
+        Ok(String::from_utf8(buf)?)
+    }
+}

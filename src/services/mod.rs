@@ -1,0 +1,5 @@
+//! Use cases: each opens a transaction, calls `db` and `domain`, and commits.
+
+pub mod accounts;
+pub mod seeding;
+pub mod sessions;

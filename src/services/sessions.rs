@@ -1,0 +1,208 @@
+//! Logging in and out: credentials → token pairs, refresh rotation with reuse detection, and
+//! the rate limits that protect logins and registrations.
+
+use std::net::IpAddr;
+
+use chrono::{Duration, Utc};
+use secrecy::SecretString;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::auth::{password, random_token, tokens};
+use crate::config::ServeArgs;
+use crate::db::users::UserRow;
+use crate::db::{rate_limits, tokens as db_tokens, users};
+use crate::domain::user::Role;
+use crate::error::{AppError, AppResult};
+use crate::services::accounts::{self, NewAccount};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub per_account: i32,
+    pub per_address: i32,
+    pub window_secs: i64,
+}
+
+impl From<&ServeArgs> for Limits {
+    fn from(s: &ServeArgs) -> Self {
+        Limits {
+            per_account: s.login_limit_per_account,
+            per_address: s.login_limit_per_address,
+            window_secs: s.rate_window_secs,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: UserRow,
+    pub tokens: TokenPair,
+}
+
+fn role_of(user: &UserRow) -> Role {
+    Role::parse(&user.role).unwrap_or(Role::Learner)
+}
+
+/// A new login family: an access token and a first refresh token.
+async fn start_family(
+    conn: &mut PgConnection,
+    secret: &SecretString,
+    user: &UserRow,
+) -> AppResult<TokenPair> {
+    issue_in_family(conn, secret, user.id, role_of(user), Uuid::new_v4()).await
+}
+
+async fn issue_in_family(
+    conn: &mut PgConnection,
+    secret: &SecretString,
+    user_id: Uuid,
+    role: Role,
+    family: Uuid,
+) -> AppResult<TokenPair> {
+    let refresh = random_token();
+    let expires = Utc::now() + Duration::days(tokens::REFRESH_TTL_DAYS);
+    db_tokens::insert(
+        conn,
+        user_id,
+        family,
+        &tokens::hash_refresh(&refresh),
+        expires,
+    )
+    .await?;
+    Ok(TokenPair {
+        access_token: tokens::issue_access(secret, user_id, role)?,
+        refresh_token: refresh,
+        expires_in: tokens::ACCESS_TTL_SECS,
+    })
+}
+
+fn too_many(reset_secs: i64) -> AppError {
+    AppError::TooManyRequests {
+        retry_after_secs: reset_secs.max(1) as u64,
+    }
+}
+
+/// Counts one registration attempt from `client`; refuses past the per-address limit.
+async fn limit_registration(
+    conn: &mut PgConnection,
+    limits: Limits,
+    client: IpAddr,
+) -> AppResult<()> {
+    let (hits, reset) =
+        rate_limits::hit(conn, &format!("register:ip:{client}"), limits.window_secs).await?;
+    if hits > limits.per_address {
+        return Err(too_many(reset));
+    }
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn register(
+    pool: &PgPool,
+    secret: &SecretString,
+    limits: Limits,
+    client: IpAddr,
+    input: NewAccount,
+) -> AppResult<Session> {
+    limit_registration(&mut *pool.acquire().await?, limits, client).await?;
+    let user = accounts::create(pool, input).await?;
+    let tokens = start_family(&mut *pool.acquire().await?, secret, &user).await?;
+    Ok(Session { user, tokens })
+}
+
+/// Checks credentials. Failures count against the account and the client address; at the
+/// limit the answer is 429 with Retry-After before any password is checked. Unknown emails
+/// cost one verification and get the same error as a wrong password.
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    pool: &PgPool,
+    secret: &SecretString,
+    limits: Limits,
+    client: IpAddr,
+    email: &str,
+    password_in: SecretString,
+) -> AppResult<Session> {
+    let account_key = format!("login:acct:{}", email.trim().to_lowercase());
+    let address_key = format!("login:ip:{client}");
+    let mut conn = pool.acquire().await?;
+    for (key, limit) in [
+        (&account_key, limits.per_account),
+        (&address_key, limits.per_address),
+    ] {
+        let (hits, reset) = rate_limits::current(&mut conn, key, limits.window_secs).await?;
+        if hits >= limit {
+            return Err(too_many(reset));
+        }
+    }
+    let user = users::find_by_email(&mut conn, email.trim()).await?;
+    drop(conn);
+    let ok = password::verify(
+        password_in.clone(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
+    let mut conn = pool.acquire().await?;
+    match user {
+        Some(user) if ok => {
+            rate_limits::clear(&mut conn, &account_key).await?;
+            if password::needs_rehash(&user.password_hash) {
+                let new_hash = password::hash(password_in).await?;
+                users::set_password_hash(&mut conn, user.id, &new_hash).await?;
+            }
+            let tokens = start_family(&mut conn, secret, &user).await?;
+            Ok(Session { user, tokens })
+        }
+        _ => {
+            rate_limits::hit(&mut conn, &account_key, limits.window_secs).await?;
+            rate_limits::hit(&mut conn, &address_key, limits.window_secs).await?;
+            Err(AppError::Unauthorized("invalid email or password".into()))
+        }
+    }
+}
+
+/// Rotates a refresh token. Presenting a token that was already used (or revoked) revokes
+/// its whole family: whoever holds the newer tokens is logged out too (theft response).
+#[tracing::instrument(skip_all)]
+pub async fn refresh(pool: &PgPool, secret: &SecretString, token: &str) -> AppResult<Session> {
+    let invalid =
+        || AppError::Unauthorized("the refresh token is invalid, expired or revoked".into());
+    let mut tx = pool.begin().await?;
+    let row = db_tokens::find_for_update(&mut tx, &tokens::hash_refresh(token))
+        .await?
+        .ok_or_else(invalid)?;
+    if row.used_at.is_some() || row.revoked_at.is_some() {
+        let n = db_tokens::revoke_family(&mut tx, row.family_id).await?;
+        tx.commit().await?;
+        tracing::warn!(user = %row.user_id, family = %row.family_id, revoked = n, "refresh token reuse: family revoked");
+        return Err(invalid());
+    }
+    if row.expires_at <= Utc::now() {
+        return Err(invalid());
+    }
+    let user = users::find_by_id(&mut tx, row.user_id)
+        .await?
+        .ok_or_else(invalid)?;
+    db_tokens::mark_used(&mut tx, row.id).await?;
+    let tokens = issue_in_family(&mut tx, secret, user.id, role_of(&user), row.family_id).await?;
+    tx.commit().await?;
+    Ok(Session { user, tokens })
+}
+
+/// Revokes the login (family) the refresh token belongs to. Only its owner can.
+pub async fn logout(pool: &PgPool, user_id: Uuid, token: &str) -> AppResult<()> {
+    let mut tx = pool.begin().await?;
+    let row = db_tokens::find_for_update(&mut tx, &tokens::hash_refresh(token))
+        .await?
+        .filter(|r| r.user_id == user_id)
+        .ok_or_else(|| AppError::Unauthorized("the refresh token is not one of yours".into()))?;
+    db_tokens::revoke_family(&mut tx, row.family_id).await?;
+    tx.commit().await?;
+    Ok(())
+}

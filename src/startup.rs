@@ -1,0 +1,115 @@
+//! Building and running the application: one function from settings to a bound server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api;
+use crate::config::{Environment, ServeArgs};
+use crate::metrics::Metrics;
+
+/// Shared, cheap-to-clone state of every worker. Nothing here is state that matters across
+/// processes: several servers can run against one database.
+pub struct AppState {
+    pub pool: PgPool,
+    pub metrics: Metrics,
+    pub settings: Arc<ServeArgs>,
+    pub jwt_secret: SecretString,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects lazily, migrates (when the database is reachable), binds.
+    pub async fn build(settings: ServeArgs) -> anyhow::Result<Self> {
+        let pool = crate::db::pool(&settings.db)?;
+        match crate::db::migrate(&pool).await {
+            Ok(()) => {}
+            Err(e) => anyhow::bail!("running migrations failed: {e:#}"),
+        }
+        Self::build_with_pool(settings, pool)
+    }
+
+    /// Binds to `settings.addr` (port 0 picks a free port) with an existing pool.
+    pub fn build_with_pool(settings: ServeArgs, pool: PgPool) -> anyhow::Result<Self> {
+        use secrecy::ExposeSecret;
+        let given = settings
+            .jwt_secret
+            .clone()
+            .filter(|s| !s.expose_secret().is_empty());
+        let jwt_secret = match (given, settings.env) {
+            (Some(s), Environment::Production) if s.expose_secret().len() < 32 => {
+                anyhow::bail!("EXAMBANK_JWT_SECRET must be at least 32 bytes in production")
+            }
+            (Some(s), _) => s,
+            (None, Environment::Production) => {
+                anyhow::bail!("EXAMBANK_JWT_SECRET is required when EXAMBANK_ENV=production")
+            }
+            (None, Environment::Development) => {
+                tracing::warn!("EXAMBANK_JWT_SECRET is not set: using a random key for this process (development only)");
+                SecretString::from(crate::auth::random_token())
+            }
+        };
+        let listener = TcpListener::bind(settings.addr)?;
+        let port = listener.local_addr()?.port();
+        let metrics = Metrics::new(settings.db.db_max_connections)?;
+        let state = web::Data::new(AppState {
+            pool,
+            metrics,
+            settings: Arc::new(settings.clone()),
+            jwt_secret,
+        });
+        let openapi = api::openapi();
+        let max_body = settings.max_body_bytes;
+
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(<api::ApiDoc as utoipa::OpenApi>::openapi())
+                .app_data(state.clone())
+                .app_data(api::json_config(max_body))
+                .app_data(api::query_config())
+                .app_data(api::path_config())
+                .configure(api::ops::configure)
+                .service(utoipa_actix_web::scope("/api/v1").configure(api::configure_v1))
+                .split_for_parts();
+            app.route("/metrics", web::get().to(api::ops::metrics))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()),
+                )
+                .default_service(web::to(api::not_found))
+                .wrap(api::problem_for_framework_errors())
+                .wrap(middleware::from_fn(crate::telemetry::request_id_header))
+                .wrap(state.metrics.http.clone())
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)?
+        .shutdown_timeout(10);
+        if let Some(w) = settings.workers {
+            server = server.workers(w);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGTERM/SIGINT, then stops accepting and finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: ONE test binary, many modules. Each test gets a fresh database
+//! (`#[sqlx::test]`) and a real server on port 0, and talks HTTP to it.
+
+mod auth;
+mod errors;
+mod fault;
+mod helpers;
+mod openapi;
+mod ops;
+mod processes;
+mod seeding;

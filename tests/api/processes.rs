@@ -1,0 +1,131 @@
+//! Two `exambank serve` processes on different ports against one database both serve.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
+
+use crate::helpers::{client_from, PASSWORD};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGTERM for a graceful stop, then make sure it is gone
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+    }
+}
+
+fn url_of(opts: &PgConnectOptions) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        opts.get_username(),
+        opts.get_host(),
+        opts.get_port(),
+        opts.get_database().unwrap_or("postgres")
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_ready(base: &str) {
+    let client = client_from(None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            if r.status() == StatusCode::OK {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "{base} never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn two_server_processes_share_one_database(
+    _opts: sqlx::postgres::PgPoolOptions,
+    opts: PgConnectOptions,
+) {
+    let url = url_of(&opts);
+    let ports = [free_port(), free_port()];
+    let _servers: Vec<Server> = ports
+        .iter()
+        .map(|p| {
+            Server(
+                Command::new(env!("CARGO_BIN_EXE_exambank"))
+                    .arg("serve")
+                    .env("DATABASE_URL", &url)
+                    .env("EXAMBANK_ADDR", format!("127.0.0.1:{p}"))
+                    .env(
+                        "EXAMBANK_JWT_SECRET",
+                        "shared-secret-of-both-processes-0123456789",
+                    )
+                    .env("EXAMBANK_WORKERS", "1")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("exambank serve starts"),
+            )
+        })
+        .collect();
+    let bases: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    for b in &bases {
+        wait_ready(b).await;
+    }
+    let client = client_from(None);
+    // register on one, log in and use the token on the other
+    let r = client
+        .post(format!("{}/api/v1/auth/register", bases[0]))
+        .json(&json!({"email": "ann@example.com", "password": PASSWORD, "display_name": "Ann"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let tokens: Value = r.json().await.unwrap();
+    let me = client
+        .get(format!("{}/api/v1/me", bases[1]))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let r = client
+        .post(format!("{}/api/v1/auth/refresh", bases[1]))
+        .json(&json!({"refresh_token": tokens["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // the spent token is refused by the first process too
+    let r = client
+        .post(format!("{}/api/v1/auth/refresh", bases[0]))
+        .json(&json!({"refresh_token": tokens["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    drop(PgPool::connect_lazy_with(opts));
+}

@@ -1,0 +1,248 @@
+//! `exambank seed` and `check-seed`.
+
+use std::process::Command;
+
+use exambank::services::seeding::{seed, SeedReport};
+use sqlx::PgPool;
+
+use crate::helpers::{
+    fixture_question, manifest_dir, seed_real_bank, write_fixture_bank, TempDir, TestApp,
+};
+
+async fn seed_dir(pool: &PgPool, dir: &std::path::Path) -> SeedReport {
+    let (bank, problems) = exambank::seed::load(dir);
+    assert!(problems.is_empty(), "{problems:?}");
+    seed(pool, &bank).await.unwrap()
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn the_real_bank_seeds_and_reseeding_changes_nothing(pool: PgPool) {
+    let first = seed_real_bank(&pool).await;
+    assert!(
+        first.added >= 400,
+        "the bank has at least 400 questions, seeded {}",
+        first.added
+    );
+    assert_eq!(first.domains_changed, 7);
+    let second = seed_real_bank(&pool).await;
+    assert!(
+        !second.changed_anything(),
+        "second run changed something: {second:?}"
+    );
+    assert_eq!(second.unchanged, first.added);
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM question_versions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(versions as usize, first.added);
+
+    // and the API shows it
+    let app = TestApp::spawn(pool).await;
+    let domains: serde_json::Value = app
+        .get("/api/v1/domains")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let total: i64 = domains
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["question_count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total as usize, first.added);
+    let bps: serde_json::Value = app
+        .get("/api/v1/blueprints")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dva = bps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["slug"] == "dva-c02")
+        .unwrap();
+    assert_eq!(dva["question_count"], 65);
+    assert_eq!(dva["time_limit_minutes"], 130);
+    assert_eq!(dva["pass_mark"], 720);
+    let sum: f64 = dva["domain_weights"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((sum - 1.0).abs() < 1e-9);
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn a_changed_question_becomes_a_new_version_and_a_removed_one_is_retired(pool: PgPool) {
+    let tmp = TempDir::new();
+    write_fixture_bank(&tmp.0, 3);
+    let r = seed_dir(&pool, &tmp.0).await;
+    assert_eq!(r.added, 21);
+
+    // edit iam-fixture-0, drop iam-fixture-2
+    let mut text = String::from("domain = \"iam\"\n");
+    text.push_str(&fixture_question("iam", 0, " (edited)"));
+    text.push_str(&fixture_question("iam", 1, ""));
+    std::fs::write(tmp.0.join("questions/iam.toml"), text).unwrap();
+    let r = seed_dir(&pool, &tmp.0).await;
+    assert_eq!(
+        (r.added, r.new_versions, r.retired, r.unchanged),
+        (0, 1, 1, 19),
+        "{r:?}"
+    );
+
+    let (version, stem): (i32, String) =
+        sqlx::query_as("SELECT current_version, stem FROM questions WHERE slug = 'iam-fixture-0'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(version, 2);
+    assert!(stem.contains("(edited)"));
+    let old: String = sqlx::query_scalar(
+        "SELECT v.stem FROM question_versions v JOIN questions q ON q.id = v.question_id WHERE q.slug = 'iam-fixture-0' AND v.version = 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!old.contains("(edited)"), "version 1 is kept as it was");
+    let retired: bool = sqlx::query_scalar(
+        "SELECT retired_at IS NOT NULL FROM questions WHERE slug = 'iam-fixture-2'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(retired, "removed from the files = retired, not deleted");
+
+    // idempotent again, and restoring the question brings it back
+    assert!(!seed_dir(&pool, &tmp.0).await.changed_anything());
+    let mut text = std::fs::read_to_string(tmp.0.join("questions/iam.toml")).unwrap();
+    text.push_str(&fixture_question("iam", 2, ""));
+    std::fs::write(tmp.0.join("questions/iam.toml"), text).unwrap();
+    assert_eq!(seed_dir(&pool, &tmp.0).await.unretired, 1);
+}
+
+#[test]
+fn check_seed_passes_on_the_real_bank() {
+    let out = Command::new(env!("CARGO_BIN_EXE_exambank"))
+        .args(["check-seed", "--seed-dir"])
+        .arg(manifest_dir().join("seed"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn check_seed_reports_every_problem_as_file_line_message() {
+    let tmp = TempDir::new();
+    write_fixture_bank(&tmp.0, 1);
+    let bad = r#"domain = "s3"
+
+[[question]]
+id = "s3-Bad_Id"
+tags = ["Bad Tag"]
+kind = "multiple"
+difficulty = 2
+exam_domain = "development"
+note = "s3#nowhere"
+last_verified = 2026-11-25
+references = ["http://example.com/insecure"]
+stem = "Which two are right?"
+explanation = "Because."
+
+[[question.option]]
+text = "A"
+correct = true
+rationale = "Yes."
+
+[[question.option]]
+text = "B"
+correct = true
+rationale = ""
+
+[[question.option]]
+text = "C"
+correct = true
+rationale = "No."
+
+[[question.option]]
+text = "D"
+correct = false
+rationale = "No."
+
+[[question.option]]
+text = "E"
+correct = false
+rationale = "No."
+
+[[question]]
+id = "iam-fixture-0"
+tags = ["s3-basics"]
+kind = "single"
+difficulty = 1
+exam_domain = "development"
+note = "s3#basics"
+last_verified = 2026-11-25
+references = ["https://docs.aws.amazon.com/s3/"]
+stem = "Generated question 0 about iam topic wiam0x0 wiam0x1 wiam0x2 wiam0x3?"
+explanation = "Dup."
+
+[[question.option]]
+text = "One"
+correct = true
+rationale = "Yes."
+
+[[question.option]]
+text = "Two"
+correct = true
+rationale = "Yes."
+
+[[question.option]]
+text = "Three"
+correct = false
+rationale = "No."
+
+[[question.option]]
+text = "Four"
+correct = false
+rationale = "No."
+"#;
+    std::fs::write(tmp.0.join("questions/s3.toml"), bad).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_exambank"))
+        .args(["check-seed", "--seed-dir"])
+        .arg(&tmp.0)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let file = tmp.0.join("questions/s3.toml").display().to_string();
+    let expect = [
+        (4, "id `s3-Bad_Id` is not a slug"),
+        (5, "tags[0]"),
+        (9, "does not resolve"),
+        (11, "is not an https URL"),
+        (12, "must end with \"(Choose two.)\""),
+        (20, "options[1].rationale"),
+        (40, "exactly one correct option"),
+        (41, "duplicate id `iam-fixture-0`"),
+        (49, "near-duplicate of `iam-fixture-0`"),
+    ];
+    for (line, needle) in expect {
+        let prefix = format!("{file}:{line}: ");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(needle)),
+            "expected `{prefix}…{needle}…` in:\n{text}"
+        );
+    }
+}
