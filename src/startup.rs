@@ -84,11 +84,13 @@ impl Application {
                 .service(utoipa_actix_web::scope("/api/v1").configure(api::configure_v1))
                 .split_for_parts();
             app.route("/metrics", web::get().to(api::ops::metrics))
+                .configure(crate::web::configure)
                 .service(
                     SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()),
                 )
                 .default_service(web::to(api::not_found))
                 .wrap(api::problem_for_framework_errors())
+                .wrap(middleware::from_fn(crate::web::security_headers))
                 .wrap(middleware::from_fn(crate::telemetry::request_id_header))
                 .wrap(state.metrics.http.clone())
                 .wrap(TracingLogger::default())

@@ -7,6 +7,7 @@ pub mod questions;
 pub mod rate_limits;
 pub mod tokens;
 pub mod users;
+pub mod web_sessions;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

@@ -206,3 +206,34 @@ pub async fn logout(pool: &PgPool, user_id: Uuid, token: &str) -> AppResult<()> 
     tx.commit().await?;
     Ok(())
 }
+
+/// Pages: cookie sessions live 30 days.
+pub const WEB_SESSION_DAYS: i64 = 30;
+
+/// Opens a cookie session; returns the token the cookie carries.
+pub async fn open_web_session(pool: &PgPool, user_id: Uuid) -> AppResult<String> {
+    let token = random_token();
+    let mut conn = pool.acquire().await?;
+    crate::db::web_sessions::insert(
+        &mut conn,
+        user_id,
+        &tokens::hash_refresh(&token),
+        Utc::now() + Duration::days(WEB_SESSION_DAYS),
+    )
+    .await?;
+    Ok(token)
+}
+
+pub async fn web_session_user(
+    pool: &PgPool,
+    token: &str,
+) -> AppResult<Option<crate::db::web_sessions::SessionUser>> {
+    let mut conn = pool.acquire().await?;
+    Ok(crate::db::web_sessions::find_user(&mut conn, &tokens::hash_refresh(token)).await?)
+}
+
+pub async fn close_web_session(pool: &PgPool, token: &str) -> AppResult<()> {
+    let mut conn = pool.acquire().await?;
+    crate::db::web_sessions::revoke(&mut conn, &tokens::hash_refresh(token)).await?;
+    Ok(())
+}

@@ -7,5 +7,6 @@ mod fault;
 mod helpers;
 mod openapi;
 mod ops;
+mod pages;
 mod processes;
 mod seeding;

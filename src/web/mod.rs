@@ -1,0 +1,137 @@
+//! Server-rendered pages (askama): thin handlers over the same services as the JSON API.
+
+pub mod accounts;
+pub mod home;
+pub mod session;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::error::AppError;
+
+pub use session::{Csrf, MaybeUser, PageUser};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|err, _req| {
+                PageError(AppError::BadRequest(format!(
+                    "the form could not be read: {err}"
+                )))
+                .into()
+            }),
+    )
+    .route("/static/app.css", web::get().to(stylesheet))
+    .configure(home::configure)
+    .configure(accounts::configure);
+}
+
+/// Renders a template as an HTML response.
+pub fn render<T: Template>(status: StatusCode, tpl: &T) -> Result<HttpResponse, PageError> {
+    let html = tpl
+        .render()
+        .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("template: {e}"))))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// Page errors are HTML pages with the same statuses the API would use.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    user: Option<session::SessionView>,
+    status: u16,
+    title: &'a str,
+    detail: String,
+    request_id: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // log internal causes exactly as the API does, then show a page instead of JSON
+        let problem_response = self.0.error_response();
+        let p = self.0.to_problem();
+        let page = ErrorPage {
+            user: None,
+            status: p.status,
+            title: &p.title,
+            detail: p.detail.clone(),
+            request_id: p.request_id.clone().unwrap_or_default(),
+        };
+        let mut resp = HttpResponse::build(self.status_code());
+        if let Some(v) = problem_response.headers().get(header::RETRY_AFTER) {
+            resp.insert_header((header::RETRY_AFTER, v.clone()));
+        }
+        resp.content_type("text/html; charset=utf-8")
+            .body(page.render().unwrap_or_else(|_| p.detail.clone()))
+    }
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../static/app.css"))
+}
+
+/// Security headers on every response; the strict CSP (no inline scripts) everywhere except
+/// the vendored API documentation page.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let is_docs = req.path().starts_with("/docs");
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !is_docs {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+        );
+    }
+    Ok(res)
+}
