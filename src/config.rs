@@ -107,6 +107,10 @@ pub struct ServeArgs {
     /// Length of the rate-limit window in seconds.
     #[arg(long, env = "EXAMBANK_RATE_WINDOW_SECS", default_value_t = 300)]
     pub rate_window_secs: i64,
+    /// Password hashes computed at once (default: all cores but one), so logins cannot starve
+    /// other requests of CPU.
+    #[arg(long, env = "EXAMBANK_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
     /// Trust the first address of X-Forwarded-For as the client address (behind a proxy).
     #[arg(long, env = "EXAMBANK_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,

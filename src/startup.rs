@@ -60,6 +60,7 @@ impl Application {
                 SecretString::from(crate::auth::random_token())
             }
         };
+        crate::auth::password::set_concurrency(settings.hash_concurrency);
         let listener = TcpListener::bind(settings.addr)?;
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new(settings.db.db_max_connections)?;

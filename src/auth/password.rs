@@ -1,12 +1,13 @@
 //! Password hashing: argon2id with parameters defined once, PHC strings, run on the blocking
 //! pool (never on the request threads).
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
 
 /// OWASP Password Storage Cheat Sheet: argon2id, m = 19 MiB, t = 2, p = 1.
 pub const M_COST_KIB: u32 = 19_456;
@@ -52,27 +53,46 @@ pub fn needs_rehash(phc: &str) -> bool {
     !phc.starts_with(&want)
 }
 
-/// Hashes on the blocking pool, keeping the caller's tracing span.
-pub async fn hash(password: SecretString) -> anyhow::Result<String> {
+/// At most this many hashes run at once per process, so a flood of logins cannot take every
+/// core away from the other requests. Set once at startup; default: all cores but one.
+static HASH_PERMITS: OnceLock<Semaphore> = OnceLock::new();
+
+fn default_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1).max(1))
+        .unwrap_or(1)
+}
+
+/// Sets the number of concurrent hashes (first call wins).
+pub fn set_concurrency(n: Option<usize>) {
+    let _ = HASH_PERMITS.set(Semaphore::new(n.unwrap_or_else(default_concurrency).max(1)));
+}
+
+/// Runs CPU-heavy work on the blocking pool under the hash permits, keeping the caller's span.
+async fn on_blocking_pool<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let permits = HASH_PERMITS.get_or_init(|| Semaphore::new(default_concurrency()));
+    let _permit = permits.acquire().await?;
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(|| hash_now(password.expose_secret())))
-        .await?
+    Ok(tokio::task::spawn_blocking(move || span.in_scope(f)).await?)
+}
+
+/// Hashes on the blocking pool.
+pub async fn hash(password: SecretString) -> anyhow::Result<String> {
+    on_blocking_pool(move || hash_now(password.expose_secret())).await?
 }
 
 /// Verifies on the blocking pool; `None` = no such account, which still costs one verification.
 pub async fn verify(password: SecretString, phc: Option<String>) -> anyhow::Result<bool> {
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        span.in_scope(|| match phc {
-            Some(phc) => verify_now(password.expose_secret(), &phc),
-            None => {
-                let _ = verify_now(password.expose_secret(), &DUMMY_HASH);
-                false
-            }
-        })
+    on_blocking_pool(move || match phc {
+        Some(phc) => verify_now(password.expose_secret(), &phc),
+        None => {
+            let _ = verify_now(password.expose_secret(), &DUMMY_HASH);
+            false
+        }
     })
     .await
-    .map_err(Into::into)
 }
 
 static COMMON: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
