@@ -79,3 +79,143 @@ pub fn summary(name: &str, mut v: Vec<Duration>) -> (f64, f64) {
     );
     (p50, p99)
 }
+
+/// Loads the domains and blueprints of the real bank, then `n` generated questions made from
+/// the real stems and options (varied so stems differ), inserted in batches with UNNEST.
+pub async fn generate_bank(pool: &PgPool, n: usize) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed");
+    let (mut bank, problems) = exambank::seed::load(&dir);
+    assert!(problems.is_empty(), "{problems:?}");
+    let real = std::mem::take(&mut bank.questions);
+    exambank::services::seeding::seed(pool, &bank)
+        .await
+        .unwrap();
+    let words: Vec<&str> = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu".split(' ').collect();
+    let mut i = 0;
+    while i < n {
+        let batch = (n - i).min(2000);
+        let (
+            mut ids,
+            mut slugs,
+            mut domains,
+            mut kinds,
+            mut diffs,
+            mut stems,
+            mut options,
+            mut tags,
+        ) = (
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+        );
+        for k in i..i + batch {
+            let q = &real[k % real.len()];
+            ids.push(uuid::Uuid::new_v4());
+            slugs.push(format!("{}-gen-{k}", q.draft.domain));
+            domains.push(q.draft.domain.clone());
+            kinds.push(q.draft.kind.clone());
+            diffs.push(((k % 3) + 1) as i16);
+            stems.push(format!(
+                "{} (variant {} {} {})",
+                q.draft.stem,
+                words[k % 26],
+                words[(k / 26) % 26],
+                k
+            ));
+            options.push(serde_json::json!(q
+                .draft
+                .options
+                .iter()
+                .enumerate()
+                .map(|(j, o)| serde_json::json!({"id": format!("o{k}x{j}"), "text": o.text, "correct": o.correct, "rationale": o.rationale}))
+                .collect::<Vec<_>>()));
+            tags.push(q.draft.tags.join(","));
+        }
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query(
+            "INSERT INTO questions (id, slug, domain, current_version, kind, difficulty, tags, stem, origin)
+             SELECT id, slug, domain, 1, kind, difficulty, string_to_array(tags, ','), stem, 'import'
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int2[], $6::text[], $7::text[])
+                  AS t(id, slug, domain, kind, difficulty, stem, tags)",
+        )
+        .bind(&ids)
+        .bind(&slugs)
+        .bind(&domains)
+        .bind(&kinds)
+        .bind(&diffs)
+        .bind(&stems)
+        .bind(&tags)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO question_versions (question_id, version, domain, kind, difficulty, tags, stem, options, explanation,
+                                            exam_domain, \"references\", last_verified, note, content_hash)
+             SELECT id, 1, domain, kind, difficulty, string_to_array(tags, ','), stem, options, 'Generated for benchmarks.',
+                    'development', ARRAY['https://docs.aws.amazon.com/'], DATE '2026-11-25', NULL, md5(stem)
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int2[], $5::text[], $6::jsonb[], $7::text[])
+                  AS t(id, domain, kind, difficulty, stem, options, tags)",
+        )
+        .bind(&ids)
+        .bind(&domains)
+        .bind(&kinds)
+        .bind(&diffs)
+        .bind(&stems)
+        .bind(&options)
+        .bind(&tags)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        i += batch;
+    }
+    sqlx::query("ANALYZE").execute(pool).await.unwrap();
+}
+
+/// Times `requests` GETs of each path from `clients` concurrent clients.
+pub async fn time_gets(
+    base: &str,
+    token: &str,
+    paths: &[String],
+    clients: usize,
+    requests: usize,
+) -> Vec<Duration> {
+    let client = reqwest::Client::new();
+    let per = requests / clients;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, base, token, paths) = (
+            client.clone(),
+            base.to_string(),
+            token.to_string(),
+            paths.to_vec(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per);
+            for i in 0..per {
+                let path = &paths[(c * per + i) % paths.len()];
+                let t = std::time::Instant::now();
+                let r = client
+                    .get(format!("{base}{path}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{path}");
+                r.bytes().await.unwrap();
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}

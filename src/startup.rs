@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub settings: Arc<ServeArgs>,
     pub jwt_secret: SecretString,
+    /// The study notes, rendered once at startup.
+    pub notes: Arc<crate::services::notes::NotesCatalog>,
 }
 
 pub struct Application {
@@ -64,7 +66,11 @@ impl Application {
         let listener = TcpListener::bind(settings.addr)?;
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new(settings.db.db_max_connections)?;
+        let notes = Arc::new(crate::services::notes::NotesCatalog::load(
+            &settings.seed_dir,
+        ));
         let state = web::Data::new(AppState {
+            notes,
             pool,
             metrics,
             settings: Arc::new(settings.clone()),
@@ -79,6 +85,8 @@ impl Application {
                 .openapi(<api::ApiDoc as utoipa::OpenApi>::openapi())
                 .app_data(state.clone())
                 .app_data(api::json_config(max_body))
+                // raw bodies (bank imports) may be larger than JSON requests
+                .app_data(web::PayloadConfig::new(max_body * 16))
                 .app_data(api::query_config())
                 .app_data(api::path_config())
                 .configure(api::ops::configure)

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod ops;
+pub mod questions;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -29,6 +30,7 @@ timed mock exams, mastery and cohorts. Errors are RFC 9457 `application/problem+
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "auth", description = "Accounts and tokens"),
         (name = "catalog", description = "Domains, tags and blueprints"),
+        (name = "questions", description = "The question bank: browse, author, import/export, reports"),
     )
 )]
 pub struct ApiDoc;
@@ -54,6 +56,7 @@ impl Modify for BearerAuth {
 pub fn configure_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     catalog::configure(cfg);
+    questions::configure(cfg);
 }
 
 /// The OpenAPI document the code generates (what `/api-docs/openapi.json` serves).

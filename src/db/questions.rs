@@ -160,3 +160,174 @@ pub async fn retire_seed_questions_except(
     .await?;
     Ok(r.rows_affected())
 }
+
+/// The current (or a given) version of a question, everything included.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuestionRow {
+    pub id: Uuid,
+    pub slug: String,
+    pub version: i32,
+    pub domain: String,
+    pub kind: String,
+    pub difficulty: i16,
+    pub tags: Vec<String>,
+    pub stem: String,
+    pub options: serde_json::Value,
+    pub explanation: String,
+    pub exam_domain: String,
+    pub references: Vec<String>,
+    pub last_verified: chrono::NaiveDate,
+    pub note: Option<String>,
+    pub retired: bool,
+    pub open_reports: i64,
+}
+
+/// Filters of the browse/search list. `q` is a web-style full-text query over stems.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub domain: Option<String>,
+    pub tag: Option<String>,
+    pub difficulty: Option<i16>,
+    pub q: Option<String>,
+    pub include_retired: bool,
+    /// keyset cursor: the last slug of the previous page
+    pub after: Option<String>,
+}
+
+const SELECT_CURRENT: &str = r#"SELECT q.id, q.slug, v.version, q.domain, v.kind, v.difficulty, v.tags, v.stem, v.options,
+       v.explanation, v.exam_domain, v."references", v.last_verified, v.note,
+       q.retired_at IS NOT NULL AS retired,
+       (SELECT count(*) FROM question_reports r WHERE r.question_id = q.id AND r.status = 'open') AS open_reports
+FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version"#;
+
+/// One page of questions in slug order. Built dynamically (not a compile-time checked query)
+/// so that each filter combination gets its own plan and the indexes (GIN for text and tags,
+/// btree for domain/difficulty order) are used.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &ListFilter,
+    limit: i64,
+) -> sqlx::Result<Vec<QuestionRow>> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(SELECT_CURRENT);
+    qb.push(" WHERE TRUE");
+    if !f.include_retired {
+        qb.push(" AND q.retired_at IS NULL");
+    }
+    if let Some(d) = &f.domain {
+        qb.push(" AND q.domain = ").push_bind(d.clone());
+    }
+    if let Some(t) = &f.tag {
+        qb.push(" AND q.tags @> ARRAY[")
+            .push_bind(t.clone())
+            .push("]::text[]");
+    }
+    if let Some(d) = f.difficulty {
+        qb.push(" AND q.difficulty = ").push_bind(d);
+    }
+    if let Some(text) = &f.q {
+        qb.push(" AND q.search @@ websearch_to_tsquery('english', ")
+            .push_bind(text.clone())
+            .push(")");
+    }
+    if let Some(after) = &f.after {
+        qb.push(" AND q.slug > ").push_bind(after.clone());
+    }
+    qb.push(" ORDER BY q.slug LIMIT ").push_bind(limit);
+    qb.build_query_as::<QuestionRow>().fetch_all(conn).await
+}
+
+pub async fn get_current(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<QuestionRow>> {
+    sqlx::query_as::<_, QuestionRow>(&format!("{SELECT_CURRENT} WHERE q.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Every current version (export), optionally one domain, in slug order.
+pub async fn all_current(
+    conn: &mut PgConnection,
+    domain: Option<&str>,
+) -> sqlx::Result<Vec<QuestionRow>> {
+    sqlx::query_as::<_, QuestionRow>(&format!(
+        "{SELECT_CURRENT} WHERE q.retired_at IS NULL AND ($1::text IS NULL OR q.domain = $1) ORDER BY q.slug"
+    ))
+    .bind(domain)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn domain_slugs(conn: &mut PgConnection) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!("SELECT slug FROM domains ORDER BY position")
+        .fetch_all(conn)
+        .await
+}
+
+// Reports -------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct ReportRow {
+    pub id: Uuid,
+    pub question_id: Uuid,
+    pub version: i32,
+    pub user_id: Uuid,
+    pub kind: String,
+    pub message: String,
+    pub status: String,
+    pub resolution: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub async fn insert_report(
+    conn: &mut PgConnection,
+    question: Uuid,
+    user: Uuid,
+    kind: &str,
+    message: &str,
+) -> sqlx::Result<Option<ReportRow>> {
+    sqlx::query_as!(
+        ReportRow,
+        r#"INSERT INTO question_reports (id, question_id, version, user_id, kind, message)
+           SELECT $1, q.id, q.current_version, $3, $4, $5 FROM questions q WHERE q.id = $2
+           RETURNING id, question_id, version, user_id, kind, message, status, resolution, created_at, resolved_at"#,
+        Uuid::new_v4(),
+        question,
+        user,
+        kind,
+        message
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn list_reports(conn: &mut PgConnection, question: Uuid) -> sqlx::Result<Vec<ReportRow>> {
+    sqlx::query_as!(
+        ReportRow,
+        r#"SELECT id, question_id, version, user_id, kind, message, status, resolution, created_at, resolved_at
+           FROM question_reports WHERE question_id = $1 ORDER BY status = 'resolved', created_at DESC"#,
+        question
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn resolve_report(
+    conn: &mut PgConnection,
+    question: Uuid,
+    report: Uuid,
+    by: Uuid,
+    resolution: &str,
+) -> sqlx::Result<Option<ReportRow>> {
+    sqlx::query_as!(
+        ReportRow,
+        r#"UPDATE question_reports SET status = 'resolved', resolution = $4, resolved_by = $3, resolved_at = now()
+           WHERE id = $2 AND question_id = $1
+           RETURNING id, question_id, version, user_id, kind, message, status, resolution, created_at, resolved_at"#,
+        question,
+        report,
+        by,
+        resolution
+    )
+    .fetch_optional(conn)
+    .await
+}

@@ -1,5 +1,10 @@
 //! Plain types and pure rules of the product: no I/O, unit-tested in place.
 
+pub mod assembly;
+pub mod gift;
+pub mod mastery;
 pub mod question;
+pub mod reviews;
+pub mod scoring;
 pub mod slug;
 pub mod user;

@@ -74,6 +74,17 @@ pub struct QuestionDraft {
     pub note: Option<String>,
 }
 
+/// One question in the exchange formats (JSON bank export/import, GIFT): the author shape plus
+/// its stable slug (`id` in the bank files).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BankItem {
+    /// Stable slug; optional on import (one is generated when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(flatten)]
+    pub draft: QuestionDraft,
+}
+
 /// What the rules need to know about the rest of the bank.
 pub trait BankContext {
     fn domain_exists(&self, slug: &str) -> bool;

@@ -1,5 +1,7 @@
 //! Use cases: each opens a transaction, calls `db` and `domain`, and commits.
 
 pub mod accounts;
+pub mod notes;
+pub mod questions;
 pub mod seeding;
 pub mod sessions;

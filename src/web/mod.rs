@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod home;
+pub mod notes;
+pub mod questions;
 pub mod session;
 
 use actix_web::body::MessageBody;
@@ -29,7 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/static/app.css", web::get().to(stylesheet))
     .configure(home::configure)
-    .configure(accounts::configure);
+    .configure(accounts::configure)
+    .configure(notes::configure)
+    .configure(questions::configure);
 }
 
 /// Renders a template as an HTML response.

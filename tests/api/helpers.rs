@@ -265,3 +265,87 @@ pub fn write_fixture_bank(dir: &std::path::Path, per_domain: usize) {
         std::fs::write(dir.join("questions").join(format!("{d}.toml")), text).unwrap();
     }
 }
+
+/// A second, empty, migrated database on the same server (for "import into an empty
+/// database" round trips); dropped with the test server's other databases by name prefix.
+pub async fn empty_database(pool: &PgPool) -> PgPool {
+    let name = format!("exambank_extra_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(pool)
+        .await
+        .unwrap();
+    let opts = pool.connect_options().as_ref().clone().database(&name);
+    let extra = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(5)
+        .connect_with(opts)
+        .await
+        .unwrap();
+    exambank::db::migrate(&extra).await.unwrap();
+    extra
+}
+
+/// Every key anywhere in a JSON value.
+pub fn all_keys(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                out.push(k.clone());
+                all_keys(x, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| all_keys(x, out)),
+        _ => {}
+    }
+}
+
+/// Asserts a learner-facing JSON body carries no answers.
+pub fn assert_no_answers(v: &Value) {
+    let mut keys = Vec::new();
+    all_keys(v, &mut keys);
+    for forbidden in ["correct", "rationale", "explanation", "correct_choices"] {
+        assert!(
+            !keys.iter().any(|k| k == forbidden),
+            "`{forbidden}` leaked to a learner: {v}"
+        );
+    }
+}
+
+/// A browser-like client with a cookie jar.
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("form has a csrf token")
+        + 25;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// Logs a browser in through the login form.
+pub async fn browser_login(app: &TestApp, b: &Client, email: &str) {
+    let html = b
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", csrf_of(&html).as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "login {email}");
+}

@@ -9,4 +9,5 @@ mod openapi;
 mod ops;
 mod pages;
 mod processes;
+mod questions;
 mod seeding;

@@ -1,25 +1,11 @@
 //! Account pages: forms, cookie session, CSRF, security headers.
 
 use reqwest::{Client, StatusCode};
+
+use crate::helpers::{browser, csrf_of};
 use sqlx::PgPool;
 
 use crate::helpers::{TestApp, PASSWORD};
-
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("form has a csrf token")
-        + 25;
-    html[at..].split('"').next().unwrap().to_string()
-}
 
 fn set_cookies(r: &reqwest::Response) -> Vec<String> {
     r.headers()
