@@ -31,6 +31,23 @@ pub struct Application {
     server: Server,
 }
 
+/// Finalizes attempts past their deadline every `interval` seconds, whether or not anyone reads
+/// them. Safe with several processes: each locks what it finalizes with SKIP LOCKED.
+fn spawn_sweeper(pool: PgPool, interval: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match crate::services::exams::expire_overdue(&pool).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "finalized overdue attempts"),
+                Err(e) => tracing::debug!(error = %e, "expiry sweep skipped"),
+            }
+        }
+    });
+}
+
 impl Application {
     /// Connects lazily, migrates (when the database is reachable), binds.
     pub async fn build(settings: ServeArgs) -> anyhow::Result<Self> {
@@ -76,6 +93,7 @@ impl Application {
             settings: Arc::new(settings.clone()),
             jwt_secret,
         });
+        spawn_sweeper(state.pool.clone(), settings.sweep_interval_secs);
         let openapi = api::openapi();
         let max_body = settings.max_body_bytes;
 

@@ -1,5 +1,6 @@
 //! The JSON API (`/api/v1`): thin handlers, utoipa annotations and DTOs, one file per resource.
 
+pub mod attempts;
 pub mod auth;
 pub mod catalog;
 pub mod ops;
@@ -30,6 +31,7 @@ timed mock exams, mastery and cohorts. Errors are RFC 9457 `application/problem+
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "auth", description = "Accounts and tokens"),
         (name = "catalog", description = "Domains, tags and blueprints"),
+        (name = "attempts", description = "Mock exams and practice: start, answer, submit, result, review"),
         (name = "questions", description = "The question bank: browse, author, import/export, reports"),
     )
 )]
@@ -57,6 +59,7 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     catalog::configure(cfg);
     questions::configure(cfg);
+    attempts::configure(cfg);
 }
 
 /// The OpenAPI document the code generates (what `/api-docs/openapi.json` serves).

@@ -2,6 +2,7 @@
 //! for single reads). Compile-time checked with `query!`/`query_as!`; the offline metadata is
 //! committed in `.sqlx/`.
 
+pub mod attempts;
 pub mod catalog;
 pub mod questions;
 pub mod rate_limits;

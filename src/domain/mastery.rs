@@ -120,8 +120,8 @@ pub struct Readiness {
 /// interval = 10th..90th percentile, pass_probability = share ≥ pass_mark.
 ///
 /// The abilities are drawn jointly, not domain by domain: the beliefs are pooled under a prior
-/// in which abilities across domains are correlated ([`ABILITY_CORRELATION`], see
-/// [`JointBelief`]). Evidence from the other domains then moves a thinly answered one toward
+/// in which abilities across domains are correlated ([`ABILITY_CORRELATION`]; the Gaussian
+/// algebra is in `JointBelief`). Evidence from the other domains then moves a thinly answered one toward
 /// the learner's general level, and for a learner with no answers "strong everywhere" and
 /// "weak everywhere" stay plausible, so the interval is honest. Without the pooling the
 /// simulated calibration was off by up to 0.25 in a decile (docs/mastery.md).
@@ -245,9 +245,7 @@ fn cholesky(mut m: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
             let s = m[i][j] - (0..j).map(|p| m[i][p] * m[j][p]).sum::<f64>();
             m[i][j] = s / m[j][j];
         }
-        for p in j + 1..k {
-            m[j][p] = 0.0;
-        }
+        m[j][j + 1..].fill(0.0);
     }
     m
 }
@@ -602,6 +600,20 @@ mod tests {
         .is_empty());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn beliefs_stay_in_bounds(answers in proptest::collection::vec((-1i16..5, proptest::bool::ANY), 0..300)) {
+            let mut b = Belief::PRIOR;
+            for (difficulty, correct) in answers {
+                b = b.update(difficulty, correct);
+                proptest::prop_assert!(b.mu.is_finite());
+                proptest::prop_assert!((VAR_MIN..=Belief::PRIOR.var).contains(&b.var));
+                proptest::prop_assert!(b.estimate() > 0.0 && b.estimate() < 1.0);
+                proptest::prop_assert!((0.0..0.5).contains(&b.uncertainty()));
+            }
+        }
+    }
+
     // --- Simulations ---------------------------------------------------------------------------
 
     /// Questions of the simulated exam per domain and level, as readiness builds it.
@@ -723,12 +735,19 @@ mod tests {
         let ranked_top = |beliefs: &BTreeMap<String, Belief>| {
             weights
                 .iter()
-                .map(|(d, w)| (improvement_value(&beliefs.get(d).copied().unwrap_or_default(), *w), d))
+                .map(|(d, w)| {
+                    (
+                        improvement_value(&beliefs.get(d).copied().unwrap_or_default(), *w),
+                        d,
+                    )
+                })
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, d)| d.clone())
                 .unwrap()
         };
-        println!("weak area found by practice: strong (θ = 1.5, 82% on a typical question) everywhere");
+        println!(
+            "weak area found by practice: strong (θ = 1.5, 82% on a typical question) everywhere"
+        );
         println!("but one domain (θ = -1.5, 18%); {ANSWERS} practice answers, {RUNS_PER_DOMAIN} seeds each");
         println!("weak domain  weight  ranked first within {ANSWERS}  first after answer {ANSWERS}  median answers");
         let (mut within_all, mut settled_all, mut runs) = (0, 0, 0);
@@ -743,7 +762,8 @@ mod tests {
                 for n in 1..=ANSWERS {
                     let domain = weak_practice_domains(&beliefs, &weights, 1, &mut rng).remove(0);
                     let difficulty = rng.gen_range(1..=3i16);
-                    let correct = rng.gen::<f64>() < sigmoid(theta(&domain) - difficulty_offset(difficulty));
+                    let correct =
+                        rng.gen::<f64>() < sigmoid(theta(&domain) - difficulty_offset(difficulty));
                     let b = beliefs.entry(domain).or_default();
                     *b = b.update(difficulty, correct);
                     top = ranked_top(&beliefs) == weak;
@@ -758,7 +778,9 @@ mod tests {
                 settled += usize::from(top);
             }
             when.sort_unstable();
-            let median = when.get(when.len() / 2).map_or("-".to_string(), |n| n.to_string());
+            let median = when
+                .get(when.len() / 2)
+                .map_or("-".to_string(), |n| n.to_string());
             let share = |k: usize| k as f64 / RUNS_PER_DOMAIN as f64;
             println!(
                 "{weak:<11}  {weight:>6.2}  {:>24.2}  {:>22.2}  {median:>14}",
@@ -772,7 +794,10 @@ mod tests {
             settled_all += settled;
             runs += RUNS_PER_DOMAIN as usize;
         }
-        let (within, settled) = (within_all as f64 / runs as f64, settled_all as f64 / runs as f64);
+        let (within, settled) = (
+            within_all as f64 / runs as f64,
+            settled_all as f64 / runs as f64,
+        );
         println!("all {runs} runs: ranked first within {ANSWERS} answers {within:.3}; first after answer {ANSWERS} {settled:.3}");
         assert!(within >= 0.75, "{within}");
     }

@@ -1,6 +1,8 @@
 //! Use cases: each opens a transaction, calls `db` and `domain`, and commits.
 
 pub mod accounts;
+pub mod exams;
+pub mod learning;
 pub mod notes;
 pub mod questions;
 pub mod seeding;

@@ -1,0 +1,502 @@
+//! Attempts: start, read, answer, submit, result, review.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{get, post, put, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::db::attempts::ItemRow;
+use crate::error::{AppError, AppResult, Problem};
+use crate::services::exams::{self as svc, AnswerInput, AttemptState, StartRequest};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(start)
+        .service(list)
+        .service(get_one)
+        .service(answer)
+        .service(submit)
+        .service(result)
+        .service(review);
+}
+
+/// Start an exam from a blueprint (`{"blueprint": "dva-c02", "mode": "exam"}`) or a custom mix
+/// (`{"mode": "practice", "count": 20, "domains": {"s3": 2, "kms": 1}, "time_limit_minutes": 30}`).
+#[derive(Deserialize, ToSchema, Default)]
+pub struct StartAttemptRequest {
+    pub blueprint: Option<String>,
+    /// `exam` (default: timed, no feedback until submitted) or `practice` (feedback per answer).
+    pub mode: Option<String>,
+    pub count: Option<i64>,
+    /// Relative weights per domain.
+    pub domains: Option<BTreeMap<String, f64>>,
+    /// No limit when omitted in practice mode; exams default to two minutes a question.
+    pub time_limit_minutes: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OptionView {
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptQuestionDto {
+    pub position: i32,
+    pub question_id: Uuid,
+    pub version: i32,
+    pub domain: String,
+    pub kind: String,
+    pub stem: String,
+    /// In this attempt's order.
+    pub options: Vec<OptionView>,
+    /// Chosen option ids.
+    pub choices: Vec<String>,
+    pub flagged: bool,
+    /// Send it back with an answer to have stale writes refused.
+    pub revision: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ShortfallDto {
+    pub domain: String,
+    pub wanted: usize,
+    pub available: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssemblyDto {
+    pub requested: usize,
+    pub drawn: usize,
+    pub per_domain: BTreeMap<String, usize>,
+    /// Domains that had too few questions; their share went to the others.
+    pub shortfalls: Vec<ShortfallDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptDto {
+    pub id: Uuid,
+    pub mode: String,
+    pub blueprint: Option<String>,
+    /// `in_progress`, `submitted` or `expired`.
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    /// Enforced by the server (plus a few seconds of grace); null when untimed.
+    pub deadline: Option<DateTime<Utc>>,
+    pub remaining_seconds: Option<i64>,
+    pub assembly: AssemblyDto,
+    pub questions: Vec<AttemptQuestionDto>,
+}
+
+fn option_text(item: &ItemRow, id: &str) -> String {
+    item.options
+        .as_array()
+        .and_then(|a| a.iter().find(|o| o["id"] == id))
+        .and_then(|o| o["text"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+impl AttemptDto {
+    pub fn from_state(s: AttemptState) -> AttemptDto {
+        let remaining_seconds = s.remaining_seconds();
+        let a = s.attempt;
+        let asm = &a.assembly;
+        let assembly = AssemblyDto {
+            requested: asm["requested"].as_u64().unwrap_or(0) as usize,
+            drawn: asm["drawn"].as_u64().unwrap_or(0) as usize,
+            per_domain: serde_json::from_value(asm["per_domain"].clone()).unwrap_or_default(),
+            shortfalls: asm["shortfalls"]
+                .as_array()
+                .map(|v| {
+                    v.iter()
+                        .map(|x| ShortfallDto {
+                            domain: x["domain"].as_str().unwrap_or_default().into(),
+                            wanted: x["wanted"].as_u64().unwrap_or(0) as usize,
+                            available: x["available"].as_u64().unwrap_or(0) as usize,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let questions = s
+            .items
+            .iter()
+            .map(|i| AttemptQuestionDto {
+                position: i.position,
+                question_id: i.question_id,
+                version: i.version,
+                domain: i.domain.clone(),
+                kind: i.kind.clone(),
+                stem: i.stem.clone(),
+                options: i
+                    .option_order
+                    .iter()
+                    .map(|id| OptionView {
+                        id: id.clone(),
+                        text: option_text(i, id),
+                    })
+                    .collect(),
+                choices: i.choices.clone(),
+                flagged: i.flagged,
+                revision: i.revision,
+            })
+            .collect();
+        AttemptDto {
+            id: a.id,
+            mode: a.mode,
+            blueprint: a.blueprint,
+            status: a.status,
+            started_at: a.started_at,
+            deadline: a.deadline,
+            remaining_seconds,
+            assembly,
+            questions,
+        }
+    }
+}
+
+/// Start an attempt: 201 with its questions (no answers) and the deadline.
+#[utoipa::path(
+    tag = "attempts",
+    request_body = StartAttemptRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = AttemptDto), (status = 409, description = "no questions", body = Problem), (status = 422, body = Problem))
+)]
+#[post("/attempts")]
+pub async fn start(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<StartAttemptRequest>,
+) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let req = StartRequest {
+        blueprint: b.blueprint,
+        mode: b.mode,
+        count: b.count,
+        domains: b.domains,
+        time_limit_minutes: b.time_limit_minutes,
+    };
+    let id = svc::start(&state.pool, user.id, req).await?;
+    let s = svc::get(&state.pool, user.id, id).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/attempts/{id}")))
+        .json(AttemptDto::from_state(s)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptSummaryDto {
+    pub id: Uuid,
+    pub mode: String,
+    pub blueprint: Option<String>,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub question_count: i32,
+    pub answered: i64,
+    pub scaled_score: Option<i64>,
+    pub passed: Option<bool>,
+}
+
+/// The caller's attempts, newest first.
+#[utoipa::path(tag = "attempts", security(("bearer" = [])), responses((status = 200, body = Vec<AttemptSummaryDto>)))]
+#[get("/attempts")]
+pub async fn list(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let rows = svc::list(&state.pool, user.id).await?;
+    let out: Vec<AttemptSummaryDto> = rows
+        .into_iter()
+        .map(|r| AttemptSummaryDto {
+            id: r.id,
+            mode: r.mode,
+            blueprint: r.blueprint,
+            status: r.status,
+            started_at: r.started_at,
+            deadline: r.deadline,
+            question_count: r.question_count,
+            answered: r.answered,
+            scaled_score: r.result.as_ref().and_then(|v| v["scaled_score"].as_i64()),
+            passed: r.result.as_ref().and_then(|v| v["passed"].as_bool()),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// State, remaining seconds, answers so far and flags (owner only; others get 404).
+#[utoipa::path(tag = "attempts", security(("bearer" = [])), responses((status = 200, body = AttemptDto), (status = 404, body = Problem)))]
+#[get("/attempts/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let s = svc::get(&state.pool, user.id, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(AttemptDto::from_state(s)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AnswerRequest {
+    /// Option ids; omit to keep the current choices (e.g. only toggling the flag).
+    pub choices: Option<Vec<String>>,
+    pub flagged: Option<bool>,
+    /// The question's revision the client last saw; a write based on an older one is refused (409).
+    pub revision: Option<i32>,
+    /// Time spent on the question during this visit, measured by the client.
+    pub time_spent_ms: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedbackDto {
+    pub correct: bool,
+    pub correct_choices: Vec<String>,
+    pub explanation: String,
+    /// Option id → why it is right or wrong.
+    pub rationale: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AnswerResponse {
+    pub position: i32,
+    pub choices: Vec<String>,
+    pub flagged: bool,
+    pub revision: i32,
+    /// Practice mode only, for this question only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<FeedbackDto>,
+}
+
+/// Save an answer: an idempotent upsert, safe to retry. 409 after finalization, after the
+/// deadline, or for a stale revision.
+#[utoipa::path(
+    tag = "attempts",
+    request_body = AnswerRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = AnswerResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem))
+)]
+#[put("/attempts/{id}/answers/{position}")]
+pub async fn answer(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, i32)>,
+    body: web::Json<AnswerRequest>,
+) -> AppResult<HttpResponse> {
+    let (id, position) = path.into_inner();
+    let b = body.into_inner();
+    let input = AnswerInput {
+        choices: b.choices,
+        flagged: b.flagged,
+        revision: b.revision,
+        time_spent_ms: b.time_spent_ms,
+    };
+    let o = svc::answer(&state.pool, user.id, id, position, input).await?;
+    Ok(HttpResponse::Ok().json(AnswerResponse {
+        position: o.position,
+        choices: o.choices,
+        flagged: o.flagged,
+        revision: o.revision,
+        feedback: o.feedback.map(|f| FeedbackDto {
+            correct: f.correct,
+            correct_choices: f.correct_choices,
+            explanation: f.explanation,
+            rationale: f.rationale,
+        }),
+    }))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DomainResultDto {
+    pub domain: String,
+    pub correct: usize,
+    pub total: usize,
+    pub percent: f64,
+    /// `meets competencies` or `needs improvement`.
+    pub verdict: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PacingDto {
+    pub total_time_ms: i64,
+    pub average_ms: i64,
+    /// Two minutes, as on the real exam.
+    pub budget_ms_per_question: i64,
+    /// Questions that took longer than the budget.
+    pub over_budget: usize,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ResultDto {
+    pub attempt_id: Uuid,
+    pub correct: usize,
+    pub total: usize,
+    pub answered: usize,
+    pub percent: f64,
+    /// 100..1000, linear in the raw percentage.
+    pub scaled_score: i32,
+    pub pass_mark: i32,
+    pub passed: bool,
+    pub domains: Vec<DomainResultDto>,
+    pub pacing: PacingDto,
+}
+
+fn to_result(v: serde_json::Value) -> AppResult<ResultDto> {
+    serde_json::from_value(v).map_err(|e| AppError::Internal(anyhow::anyhow!("stored result: {e}")))
+}
+
+/// Finalize once; repeated and concurrent calls return the same result.
+#[utoipa::path(tag = "attempts", security(("bearer" = [])), responses((status = 200, body = ResultDto), (status = 404, body = Problem)))]
+#[post("/attempts/{id}/submit")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let v = svc::finalize(&state.pool, user.id, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(to_result(v)?))
+}
+
+/// Score, scaled score, pass, per-domain breakdown and pacing (after finalization; 409 before).
+#[utoipa::path(tag = "attempts", security(("bearer" = [])), responses((status = 200, body = ResultDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[get("/attempts/{id}/result")]
+pub async fn result(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let v = svc::result(&state.pool, user.id, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(to_result(v)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReviewQuery {
+    /// `wrong` (including unanswered) or `flagged`.
+    pub filter: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReviewOption {
+    pub id: String,
+    pub text: String,
+    pub correct: bool,
+    pub rationale: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReviewItem {
+    pub position: i32,
+    pub question_id: Uuid,
+    pub version: i32,
+    pub domain: String,
+    pub kind: String,
+    pub stem: String,
+    pub options: Vec<ReviewOption>,
+    pub choices: Vec<String>,
+    pub correct_choices: Vec<String>,
+    pub correct: bool,
+    pub flagged: bool,
+    pub time_spent_ms: i64,
+    pub explanation: String,
+    /// `domain#anchor` of the study-note section.
+    pub note: Option<String>,
+    /// Link to that section.
+    pub note_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReviewDto {
+    pub attempt_id: Uuid,
+    pub result: ResultDto,
+    pub questions: Vec<ReviewItem>,
+}
+
+pub fn review_items(items: &[ItemRow], filter: Option<&str>) -> Vec<ReviewItem> {
+    items
+        .iter()
+        .filter(|i| match filter {
+            Some("wrong") => !svc::is_correct_for(i),
+            Some("flagged") => i.flagged,
+            _ => true,
+        })
+        .map(|i| ReviewItem {
+            position: i.position,
+            question_id: i.question_id,
+            version: i.version,
+            domain: i.domain.clone(),
+            kind: i.kind.clone(),
+            stem: i.stem.clone(),
+            options: i
+                .option_order
+                .iter()
+                .map(|id| {
+                    let o = i
+                        .options
+                        .as_array()
+                        .and_then(|a| a.iter().find(|o| o["id"] == id.as_str()));
+                    ReviewOption {
+                        id: id.clone(),
+                        text: o
+                            .and_then(|o| o["text"].as_str())
+                            .unwrap_or_default()
+                            .into(),
+                        correct: o.and_then(|o| o["correct"].as_bool()).unwrap_or(false),
+                        rationale: o
+                            .and_then(|o| o["rationale"].as_str())
+                            .unwrap_or_default()
+                            .into(),
+                    }
+                })
+                .collect(),
+            choices: i.choices.clone(),
+            correct_choices: svc::correct_choices(i),
+            correct: svc::is_correct_for(i),
+            flagged: i.flagged,
+            time_spent_ms: i.time_spent_ms,
+            explanation: i.explanation.clone(),
+            note: i.note.clone(),
+            note_url: i
+                .note
+                .as_ref()
+                .and_then(|n| n.split_once('#'))
+                .map(|(d, a)| format!("/notes/{d}#{a}")),
+        })
+        .collect()
+}
+
+/// Every question with the learner's answer, the correct one, rationales, explanation, time
+/// spent and the study-note link. After finalization only (409 before).
+#[utoipa::path(
+    tag = "attempts",
+    params(ReviewQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = ReviewDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem))
+)]
+#[get("/attempts/{id}/review")]
+pub async fn review(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    q: web::Query<ReviewQuery>,
+) -> AppResult<HttpResponse> {
+    let filter = q.filter.as_deref();
+    if let Some(f) = filter {
+        if f != "wrong" && f != "flagged" {
+            return Err(AppError::validation(
+                "filter",
+                "must be `wrong` or `flagged`",
+            ));
+        }
+    }
+    let s = svc::get(&state.pool, user.id, id.into_inner()).await?;
+    let stored = s.attempt.result.clone().ok_or_else(|| {
+        AppError::Conflict("the attempt is still in progress; submit it first".into())
+    })?;
+    Ok(HttpResponse::Ok().json(ReviewDto {
+        attempt_id: s.attempt.id,
+        result: to_result(stored)?,
+        questions: review_items(&s.items, filter),
+    }))
+}

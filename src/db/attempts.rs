@@ -1,0 +1,403 @@
+//! Attempts and their questions. Every query of a learner's attempt carries its `user_id`.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub mode: String,
+    pub blueprint: Option<String>,
+    pub cohort_exam_id: Option<Uuid>,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub finalized_at: Option<DateTime<Utc>>,
+    pub pass_mark: i32,
+    pub scaled: bool,
+    pub question_count: i32,
+    pub time_limit_minutes: Option<i32>,
+    pub assembly: Value,
+    pub result: Option<Value>,
+}
+
+const ATTEMPT_COLUMNS: &str =
+    "id, user_id, mode, blueprint, cohort_exam_id, status, started_at, deadline, finalized_at, \
+     pass_mark, scaled, question_count, time_limit_minutes, assembly, result";
+
+/// One question of an attempt, with the content of the version it was built with.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemRow {
+    pub position: i32,
+    pub question_id: Uuid,
+    pub version: i32,
+    pub domain: String,
+    pub kind: String,
+    pub difficulty: i16,
+    pub option_order: Vec<String>,
+    pub choices: Vec<String>,
+    pub flagged: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub revision: i32,
+    pub time_spent_ms: i64,
+    pub correct: Option<bool>,
+    pub viewed_at: Option<DateTime<Utc>>,
+    pub stem: String,
+    pub options: Value,
+    pub explanation: String,
+    pub note: Option<String>,
+}
+
+const ITEM_SELECT: &str = "SELECT a.position, a.question_id, a.version, a.domain, a.kind, a.difficulty, a.option_order, a.choices, \
+       a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, v.stem, v.options, v.explanation, v.note \
+     FROM attempt_questions a JOIN question_versions v ON v.question_id = a.question_id AND v.version = a.version";
+
+/// A question drawn for a new attempt.
+#[derive(Debug, Clone)]
+pub struct PlannedItem {
+    pub question_id: Uuid,
+    pub version: i32,
+    pub domain: String,
+    pub kind: String,
+    pub difficulty: i16,
+    pub option_order: Vec<String>,
+}
+
+pub struct NewAttempt<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub mode: &'a str,
+    pub blueprint: Option<&'a str>,
+    pub cohort_exam_id: Option<Uuid>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub pass_mark: i32,
+    pub scaled: bool,
+    pub time_limit_minutes: Option<i32>,
+    pub spec: Value,
+    pub assembly: Value,
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    a: &NewAttempt<'_>,
+    items: &[PlannedItem],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO attempts (id, user_id, mode, blueprint, cohort_exam_id, deadline, pass_mark, scaled, question_count,
+                               time_limit_minutes, spec, assembly)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(a.id)
+    .bind(a.user_id)
+    .bind(a.mode)
+    .bind(a.blueprint)
+    .bind(a.cohort_exam_id)
+    .bind(a.deadline)
+    .bind(a.pass_mark)
+    .bind(a.scaled)
+    .bind(items.len() as i32)
+    .bind(a.time_limit_minutes)
+    .bind(&a.spec)
+    .bind(&a.assembly)
+    .execute(&mut *conn)
+    .await?;
+    let positions: Vec<i32> = (1..=items.len() as i32).collect();
+    let qids: Vec<Uuid> = items.iter().map(|i| i.question_id).collect();
+    let versions: Vec<i32> = items.iter().map(|i| i.version).collect();
+    let domains: Vec<String> = items.iter().map(|i| i.domain.clone()).collect();
+    let kinds: Vec<String> = items.iter().map(|i| i.kind.clone()).collect();
+    let diffs: Vec<i16> = items.iter().map(|i| i.difficulty).collect();
+    // text[][] must be rectangular: pass each order as one comma-joined string (ids have no commas)
+    let orders: Vec<String> = items.iter().map(|i| i.option_order.join(",")).collect();
+    sqlx::query(
+        "INSERT INTO attempt_questions (attempt_id, user_id, position, question_id, version, domain, kind, difficulty, option_order)
+         SELECT $1, $2, p, q, v, d, k, df, string_to_array(o, ',')
+         FROM UNNEST($3::int4[], $4::uuid[], $5::int4[], $6::text[], $7::text[], $8::int2[], $9::text[]) AS t(p, q, v, d, k, df, o)",
+    )
+    .bind(a.id)
+    .bind(a.user_id)
+    .bind(&positions)
+    .bind(&qids)
+    .bind(&versions)
+    .bind(&domains)
+    .bind(&kinds)
+    .bind(&diffs)
+    .bind(&orders)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The owner's attempt (None for anyone else).
+pub async fn get(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<AttemptRow>> {
+    sqlx::query_as::<_, AttemptRow>(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id = $1 AND user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Locks the owner's attempt: `FOR SHARE` for answer writes (they run concurrently with each
+/// other), `FOR UPDATE` for finalizing (it waits for them and they wait for it).
+pub async fn lock(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user_id: Uuid,
+    exclusive: bool,
+) -> sqlx::Result<Option<AttemptRow>> {
+    let mode = if exclusive { "UPDATE" } else { "SHARE" };
+    sqlx::query_as::<_, AttemptRow>(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE id = $1 AND user_id = $2 FOR {mode}"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn items(
+    conn: &mut PgConnection,
+    attempt_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Vec<ItemRow>> {
+    sqlx::query_as::<_, ItemRow>(&format!(
+        "{ITEM_SELECT} WHERE a.attempt_id = $1 AND a.user_id = $2 ORDER BY a.position"
+    ))
+    .bind(attempt_id)
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn item_for_update(
+    conn: &mut PgConnection,
+    attempt_id: Uuid,
+    user_id: Uuid,
+    position: i32,
+) -> sqlx::Result<Option<ItemRow>> {
+    sqlx::query_as::<_, ItemRow>(&format!("{ITEM_SELECT} WHERE a.attempt_id = $1 AND a.user_id = $2 AND a.position = $3 FOR UPDATE OF a"))
+        .bind(attempt_id)
+        .bind(user_id)
+        .bind(position)
+        .fetch_optional(conn)
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn save_answer(
+    conn: &mut PgConnection,
+    attempt_id: Uuid,
+    user_id: Uuid,
+    position: i32,
+    choices: &[String],
+    flagged: bool,
+    correct: Option<bool>,
+    add_ms: i64,
+) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        "UPDATE attempt_questions SET choices = $4, flagged = $5, correct = $6, revision = revision + 1,
+                time_spent_ms = time_spent_ms + $7, viewed_at = NULL,
+                answered_at = CASE WHEN cardinality($4::text[]) > 0 THEN now() ELSE answered_at END
+         WHERE attempt_id = $1 AND user_id = $2 AND position = $3 RETURNING revision",
+        attempt_id,
+        user_id,
+        position,
+        choices,
+        flagged,
+        correct,
+        add_ms
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// The pages record when a question was shown, to measure time per question server-side.
+pub async fn mark_viewed(
+    conn: &mut PgConnection,
+    attempt_id: Uuid,
+    user_id: Uuid,
+    position: i32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE attempt_questions SET viewed_at = now() WHERE attempt_id = $1 AND user_id = $2 AND position = $3",
+        attempt_id,
+        user_id,
+        position
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn finalize(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    result: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE attempts SET status = $2, finalized_at = now(), result = $3 WHERE id = $1 AND status = 'in_progress'",
+        id,
+        status,
+        result
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Attempts past deadline + grace, locked for this sweeper only (others skip them).
+pub async fn lock_overdue(
+    conn: &mut PgConnection,
+    grace_secs: f64,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+    let rows = sqlx::query!(
+        "SELECT id, user_id FROM attempts
+         WHERE status = 'in_progress' AND deadline IS NOT NULL AND deadline < now() - make_interval(secs => $1)
+         ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED",
+        grace_secs,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.user_id)).collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptSummary {
+    pub id: Uuid,
+    pub mode: String,
+    pub blueprint: Option<String>,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub question_count: i32,
+    pub answered: i64,
+    pub result: Option<Value>,
+}
+
+pub async fn list_for_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<AttemptSummary>> {
+    sqlx::query_as::<_, AttemptSummary>(
+        "SELECT t.id, t.mode, t.blueprint, t.status, t.started_at, t.deadline, t.question_count, t.result,
+                (SELECT count(*) FROM attempt_questions a WHERE a.attempt_id = t.id AND a.user_id = t.user_id
+                   AND cardinality(a.choices) > 0) AS answered
+         FROM attempts t WHERE t.user_id = $1 ORDER BY t.started_at DESC LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+// ---- sampling for assembly -------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Candidate {
+    pub id: Uuid,
+    pub version: i32,
+    pub domain: String,
+    pub kind: String,
+    pub difficulty: i16,
+    pub option_ids: Vec<String>,
+}
+
+/// Walks the (domain, difficulty, sample_key) index from a random point per bucket, wrapping
+/// around: index-driven sampling that never scans the bank. Returns up to `2 * limit` rows per
+/// bucket (the part after the random point first).
+pub async fn sample(
+    conn: &mut PgConnection,
+    buckets: &[(String, i16, i64, f64)],
+) -> sqlx::Result<Vec<Candidate>> {
+    let domains: Vec<String> = buckets.iter().map(|b| b.0.clone()).collect();
+    let diffs: Vec<i16> = buckets.iter().map(|b| b.1).collect();
+    let limits: Vec<i64> = buckets.iter().map(|b| b.2).collect();
+    let starts: Vec<f64> = buckets.iter().map(|b| b.3).collect();
+    sqlx::query_as::<_, Candidate>(
+        "SELECT c.id, v.version, c.domain, v.kind, c.difficulty,
+                ARRAY(SELECT o->>'id' FROM jsonb_array_elements(v.options) AS o) AS option_ids
+         FROM UNNEST($1::text[], $2::int2[], $3::int8[], $4::float8[]) AS b(domain, difficulty, lim, start)
+         CROSS JOIN LATERAL (
+             (SELECT q.id, q.domain, q.difficulty, q.current_version, 0 AS part, q.sample_key FROM questions q
+              WHERE q.domain = b.domain AND q.difficulty = b.difficulty AND q.retired_at IS NULL AND q.sample_key >= b.start
+              ORDER BY q.sample_key LIMIT b.lim)
+             UNION ALL
+             (SELECT q.id, q.domain, q.difficulty, q.current_version, 1 AS part, q.sample_key FROM questions q
+              WHERE q.domain = b.domain AND q.difficulty = b.difficulty AND q.retired_at IS NULL AND q.sample_key < b.start
+              ORDER BY q.sample_key LIMIT b.lim)
+         ) c
+         JOIN question_versions v ON v.question_id = c.id AND v.version = c.current_version
+         ORDER BY c.domain, c.difficulty, c.part, c.sample_key",
+    )
+    .bind(&domains)
+    .bind(&diffs)
+    .bind(&limits)
+    .bind(&starts)
+    .fetch_all(conn)
+    .await
+}
+
+/// Of `ids`, those the learner has seen since `since`.
+pub async fn seen_since(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ids: &[Uuid],
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "SELECT question_id FROM user_question_stats WHERE user_id = $1 AND question_id = ANY($2) AND last_seen_at > $3",
+        user_id,
+        ids,
+        since
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_seen(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO user_question_stats (user_id, question_id, last_seen_at)
+         SELECT $1, q, now() FROM UNNEST($2::uuid[]) AS q
+         ON CONFLICT (user_id, question_id) DO UPDATE SET last_seen_at = now()",
+        user_id,
+        ids
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records an answered question for recency and "retry my mistakes".
+pub async fn record_answer_stats(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    question: Uuid,
+    correct: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO user_question_stats (user_id, question_id, last_seen_at, last_answered_at, last_correct, times_answered, times_correct)
+         VALUES ($1, $2, now(), now(), $3, 1, CASE WHEN $3 THEN 1 ELSE 0 END)
+         ON CONFLICT (user_id, question_id) DO UPDATE SET last_answered_at = now(), last_correct = $3,
+             times_answered = user_question_stats.times_answered + 1,
+             times_correct = user_question_stats.times_correct + CASE WHEN $3 THEN 1 ELSE 0 END",
+        user_id,
+        question,
+        correct
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

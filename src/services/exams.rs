@@ -1,0 +1,727 @@
+//! Mock exams: assembling an attempt from a blueprint or a custom mix, saving answers,
+//! finalizing (submit, expiry), results and review.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::db::attempts::{self as db, AttemptRow, Candidate, ItemRow, NewAttempt, PlannedItem};
+use crate::db::catalog;
+use crate::domain::assembly::{allocate, difficulty_split, Shortfall};
+use crate::domain::scoring::{is_correct, score};
+use crate::error::{AppError, AppResult, FieldError};
+
+/// Answers are accepted this long after the deadline (network latency, clock skew).
+pub const GRACE_SECS: i64 = 5;
+/// The real exam's pacing budget.
+pub const BUDGET_MS_PER_QUESTION: i64 = 120_000;
+/// Questions seen within this many days are avoided when others are available.
+pub const RECENT_DAYS: i64 = 14;
+pub const MAX_CUSTOM_COUNT: usize = 200;
+/// Most time a single answer may add to a question's time (a tab left open all night).
+const MAX_ADD_MS: i64 = 30 * 60 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Exam,
+    Practice,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "exam" => Some(Mode::Exam),
+            "practice" => Some(Mode::Practice),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Exam => "exam",
+            Mode::Practice => "practice",
+        }
+    }
+}
+
+/// What a learner asks for.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub blueprint: Option<String>,
+    pub mode: Option<String>,
+    pub count: Option<i64>,
+    pub domains: Option<BTreeMap<String, f64>>,
+    pub time_limit_minutes: Option<i64>,
+}
+
+/// A validated recipe.
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    pub blueprint: Option<String>,
+    pub mode: Mode,
+    pub count: usize,
+    pub weights: BTreeMap<String, f64>,
+    pub time_limit_minutes: Option<i32>,
+    pub pass_mark: i32,
+    pub scaled: bool,
+    pub shuffle_questions: bool,
+    pub shuffle_options: bool,
+}
+
+async fn recipe(pool: &PgPool, req: &StartRequest) -> AppResult<Recipe> {
+    let mut errors = Vec::new();
+    let mode = match req.mode.as_deref() {
+        None => Some(Mode::Exam),
+        Some(m) => Mode::parse(m).or_else(|| {
+            errors.push(FieldError::new("mode", "must be `exam` or `practice`"));
+            None
+        }),
+    };
+    let domains: HashSet<String> = catalog::list_domains(pool)
+        .await?
+        .into_iter()
+        .map(|d| d.slug)
+        .collect();
+    if let Some(slug) = &req.blueprint {
+        if req.count.is_some() || req.domains.is_some() {
+            errors.push(FieldError::new(
+                "blueprint",
+                "give a blueprint or a custom mix (count, domains), not both",
+            ));
+        }
+        let bp = catalog::list_blueprints(pool)
+            .await?
+            .into_iter()
+            .find(|b| &b.slug == slug);
+        let Some(bp) = bp else {
+            errors.push(FieldError::new(
+                "blueprint",
+                format!("unknown blueprint `{slug}`"),
+            ));
+            return Err(AppError::Validation(errors));
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let weights: BTreeMap<String, f64> =
+            serde_json::from_value(bp.domain_weights).unwrap_or_default();
+        let mode = mode.unwrap_or(Mode::Exam);
+        let time = match req.time_limit_minutes {
+            Some(t) if mode == Mode::Practice && (1..=600).contains(&t) => Some(t as i32),
+            Some(_) if mode == Mode::Practice => {
+                return Err(AppError::validation(
+                    "time_limit_minutes",
+                    "must be 1 to 600",
+                ))
+            }
+            _ => bp.time_limit_minutes,
+        };
+        return Ok(Recipe {
+            blueprint: Some(bp.slug),
+            mode,
+            count: bp.question_count as usize,
+            weights,
+            time_limit_minutes: time,
+            pass_mark: bp.pass_mark,
+            scaled: bp.scaled,
+            shuffle_questions: bp.shuffle_questions,
+            shuffle_options: bp.shuffle_options,
+        });
+    }
+    let count = match req.count {
+        Some(c) if (1..=MAX_CUSTOM_COUNT as i64).contains(&c) => c as usize,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "count",
+                format!("must be 1 to {MAX_CUSTOM_COUNT}"),
+            ));
+            0
+        }
+        None => {
+            errors.push(FieldError::new(
+                "count",
+                "give a blueprint, or a custom mix with a count",
+            ));
+            0
+        }
+    };
+    let weights = req
+        .domains
+        .clone()
+        .unwrap_or_else(|| domains.iter().map(|d| (d.clone(), 1.0)).collect());
+    for (d, w) in &weights {
+        if !domains.contains(d) {
+            errors.push(FieldError::new(
+                format!("domains.{d}"),
+                format!("unknown domain `{d}`"),
+            ));
+        } else if !(w.is_finite() && *w >= 0.0) {
+            errors.push(FieldError::new(
+                format!("domains.{d}"),
+                "weights are non-negative numbers",
+            ));
+        }
+    }
+    if weights.values().filter(|w| w.is_finite()).sum::<f64>() <= 0.0 {
+        errors.push(FieldError::new(
+            "domains",
+            "at least one domain needs a positive weight",
+        ));
+    }
+    let time = match req.time_limit_minutes {
+        Some(t) if (1..=600).contains(&t) => Some(t as i32),
+        Some(_) => {
+            errors.push(FieldError::new("time_limit_minutes", "must be 1 to 600"));
+            None
+        }
+        // an exam is always timed: two minutes a question, like the real one
+        None if mode == Some(Mode::Exam) => Some((count * 2).max(1) as i32),
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(Recipe {
+        blueprint: None,
+        mode: mode.unwrap_or(Mode::Exam),
+        count,
+        weights,
+        time_limit_minutes: time,
+        pass_mark: 720,
+        scaled: true,
+        shuffle_questions: true,
+        shuffle_options: true,
+    })
+}
+
+/// The outcome of assembly, for the response.
+#[derive(Debug, Clone, Default)]
+pub struct AssemblyReport {
+    pub requested: usize,
+    pub drawn: usize,
+    pub per_domain: BTreeMap<String, usize>,
+    pub shortfalls: Vec<Shortfall>,
+}
+
+/// Draws questions for `recipe` (or for the given domain plan, used by adaptive practice).
+pub async fn assemble(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    count: usize,
+    weights: &BTreeMap<String, f64>,
+) -> AppResult<(Vec<Candidate>, AssemblyReport)> {
+    let mut rng = rand::thread_rng();
+    let mut caps: BTreeMap<String, usize> = weights
+        .keys()
+        .map(|d| (d.clone(), usize::MAX / 4))
+        .collect();
+    let mut pools: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    let mut fetched_for: BTreeMap<String, usize> = BTreeMap::new();
+    let mut alloc = allocate(count, weights, &caps);
+    // at most three rounds: draw, learn which domains are short, redistribute, draw the rest
+    for _ in 0..3 {
+        let mut buckets = Vec::new();
+        for (d, &n) in &alloc.counts {
+            if n > 0 && fetched_for.get(d).copied().unwrap_or(0) < n {
+                let split = difficulty_split(n);
+                for (i, k) in split.iter().enumerate() {
+                    // over-fetch so recently seen questions can be skipped and short buckets refilled
+                    buckets.push((
+                        d.clone(),
+                        (i + 1) as i16,
+                        (*k as i64) * 2 + (n as i64) + 2,
+                        rng.gen::<f64>(),
+                    ));
+                }
+                fetched_for.insert(d.clone(), n);
+            }
+        }
+        if buckets.is_empty() {
+            break;
+        }
+        let rows = db::sample(conn, &buckets).await?;
+        let mut fresh: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        for c in rows {
+            fresh.entry(c.domain.clone()).or_default().push(c);
+        }
+        for (d, mut list) in fresh {
+            let mut seen = HashSet::new();
+            list.retain(|c| seen.insert(c.id));
+            pools.insert(d, list);
+        }
+        let mut changed = false;
+        for (d, &n) in &alloc.counts {
+            let have = pools.get(d).map_or(0, Vec::len);
+            if n > 0 && have < n && caps[d] > have {
+                caps.insert(d.clone(), have);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+        alloc = allocate(count, weights, &caps);
+    }
+    // choose per domain: difficulty balance, unseen first
+    let all_ids: Vec<Uuid> = pools.values().flatten().map(|c| c.id).collect();
+    let since = Utc::now() - Duration::days(RECENT_DAYS);
+    let recent: HashSet<Uuid> = db::seen_since(conn, user_id, &all_ids, since)
+        .await?
+        .into_iter()
+        .collect();
+    let mut chosen = Vec::with_capacity(count);
+    for (d, &n) in &alloc.counts {
+        let Some(pool) = pools.get(d) else { continue };
+        let split = difficulty_split(n);
+        let mut picked: Vec<&Candidate> = Vec::with_capacity(n);
+        let mut taken = HashSet::new();
+        for (i, &k) in split.iter().enumerate() {
+            let diff = (i + 1) as i16;
+            for c in pool
+                .iter()
+                .filter(|c| c.difficulty == diff && !recent.contains(&c.id))
+                .take(k)
+            {
+                taken.insert(c.id);
+                picked.push(c);
+            }
+        }
+        // fill what a difficulty or recency could not: unseen of any difficulty, then the rest
+        for c in pool
+            .iter()
+            .filter(|c| !recent.contains(&c.id))
+            .chain(pool.iter())
+        {
+            if picked.len() >= n {
+                break;
+            }
+            if taken.insert(c.id) {
+                picked.push(c);
+            }
+        }
+        chosen.extend(picked.into_iter().cloned());
+    }
+    let report = AssemblyReport {
+        requested: count,
+        drawn: chosen.len(),
+        per_domain: alloc.counts.clone(),
+        shortfalls: alloc.shortfalls.clone(),
+    };
+    Ok((chosen, report))
+}
+
+fn report_json(r: &AssemblyReport) -> Value {
+    json!({
+        "requested": r.requested,
+        "drawn": r.drawn,
+        "per_domain": r.per_domain,
+        "shortfalls": r.shortfalls.iter().map(|s| json!({"domain": s.domain, "wanted": s.wanted, "available": s.available})).collect::<Vec<_>>(),
+    })
+}
+
+/// Plans the attempt's order and option order.
+pub fn plan(
+    mut chosen: Vec<Candidate>,
+    shuffle_questions: bool,
+    shuffle_options: bool,
+) -> Vec<PlannedItem> {
+    let mut rng = rand::thread_rng();
+    if shuffle_questions {
+        chosen.shuffle(&mut rng);
+    }
+    chosen
+        .into_iter()
+        .map(|c| {
+            let mut order = c.option_ids.clone();
+            if shuffle_options {
+                order.shuffle(&mut rng);
+            }
+            PlannedItem {
+                question_id: c.id,
+                version: c.version,
+                domain: c.domain,
+                kind: c.kind,
+                difficulty: c.difficulty,
+                option_order: order,
+            }
+        })
+        .collect()
+}
+
+/// Starts an attempt for a blueprint or a custom mix.
+#[tracing::instrument(skip_all, fields(user = %user_id))]
+pub async fn start(pool: &PgPool, user_id: Uuid, req: StartRequest) -> AppResult<Uuid> {
+    let recipe = recipe(pool, &req).await?;
+    let mut tx = pool.begin().await?;
+    let (chosen, report) = assemble(&mut tx, user_id, recipe.count, &recipe.weights).await?;
+    if chosen.is_empty() {
+        return Err(AppError::Conflict(
+            "the bank has no questions for this exam yet".into(),
+        ));
+    }
+    let items = plan(chosen, recipe.shuffle_questions, recipe.shuffle_options);
+    let spec = json!({"blueprint": recipe.blueprint, "count": recipe.count, "domains": recipe.weights, "time_limit_minutes": recipe.time_limit_minutes});
+    let id = create_attempt(
+        &mut tx,
+        user_id,
+        &recipe,
+        None,
+        items,
+        spec,
+        report_json(&report),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts an attempt with planned items (also used by practice and cohort exams).
+pub async fn create_attempt(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    recipe: &Recipe,
+    cohort_exam_id: Option<Uuid>,
+    items: Vec<PlannedItem>,
+    spec: Value,
+    assembly: Value,
+) -> AppResult<Uuid> {
+    let id = Uuid::new_v4();
+    let deadline = recipe
+        .time_limit_minutes
+        .map(|m| Utc::now() + Duration::minutes(m.into()));
+    db::insert(
+        conn,
+        &NewAttempt {
+            id,
+            user_id,
+            mode: recipe.mode.as_str(),
+            blueprint: recipe.blueprint.as_deref(),
+            cohort_exam_id,
+            deadline,
+            pass_mark: recipe.pass_mark,
+            scaled: recipe.scaled,
+            time_limit_minutes: recipe.time_limit_minutes,
+            spec,
+            assembly,
+        },
+        &items,
+    )
+    .await?;
+    let ids: Vec<Uuid> = items.iter().map(|i| i.question_id).collect();
+    db::mark_seen(conn, user_id, &ids).await?;
+    Ok(id)
+}
+
+/// An attempt with its questions, as its owner sees it.
+pub struct AttemptState {
+    pub attempt: AttemptRow,
+    pub items: Vec<ItemRow>,
+}
+
+impl AttemptState {
+    pub fn remaining_seconds(&self) -> Option<i64> {
+        if self.attempt.status != "in_progress" {
+            return Some(0);
+        }
+        self.attempt
+            .deadline
+            .map(|d| (d - Utc::now()).num_seconds().max(0))
+    }
+}
+
+fn past_deadline(a: &AttemptRow, now: DateTime<Utc>) -> bool {
+    a.deadline
+        .is_some_and(|d| now > d + Duration::seconds(GRACE_SECS))
+}
+
+/// The owner's attempt; one past its deadline is finalized as expired on this first read.
+pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<AttemptState> {
+    let mut conn = pool.acquire().await?;
+    let attempt = db::get(&mut conn, id, user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
+    if attempt.status == "in_progress" && past_deadline(&attempt, Utc::now()) {
+        drop(conn);
+        finalize(pool, user_id, id).await?;
+        conn = pool.acquire().await?;
+    }
+    let attempt = db::get(&mut conn, id, user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
+    let items = db::items(&mut conn, id, user_id).await?;
+    Ok(AttemptState { attempt, items })
+}
+
+/// Records that the pages showed this question now (server-side time per question).
+pub async fn viewed(pool: &PgPool, user_id: Uuid, id: Uuid, position: i32) -> AppResult<()> {
+    let mut conn = pool.acquire().await?;
+    db::mark_viewed(&mut conn, id, user_id, position).await?;
+    Ok(())
+}
+
+pub struct AnswerInput {
+    /// None keeps the current choices (a flag toggle).
+    pub choices: Option<Vec<String>>,
+    pub flagged: Option<bool>,
+    /// The revision the client last saw; a different one means the write is stale (409).
+    pub revision: Option<i32>,
+    /// Client-measured time on the question for this visit.
+    pub time_spent_ms: Option<i64>,
+}
+
+/// Practice-mode feedback for the answered question only.
+pub struct Feedback {
+    pub correct: bool,
+    pub correct_choices: Vec<String>,
+    pub explanation: String,
+    pub rationale: BTreeMap<String, String>,
+}
+
+pub struct AnswerOutcome {
+    pub position: i32,
+    pub choices: Vec<String>,
+    pub flagged: bool,
+    pub revision: i32,
+    pub feedback: Option<Feedback>,
+}
+
+fn correct_ids(options: &Value) -> Vec<String> {
+    options
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|o| o["correct"].as_bool() == Some(true))
+                .filter_map(|o| o["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn feedback(item: &ItemRow, correct: bool) -> Feedback {
+    let rationale = item
+        .options
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| {
+                    Some((
+                        o["id"].as_str()?.to_string(),
+                        o["rationale"].as_str().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Feedback {
+        correct,
+        correct_choices: correct_ids(&item.options),
+        explanation: item.explanation.clone(),
+        rationale,
+    }
+}
+
+/// Saves an answer: an idempotent upsert. Refused with 409 when the attempt is finalized, its
+/// deadline has passed, or the client's revision is stale.
+#[tracing::instrument(skip_all, fields(attempt = %id, position))]
+pub async fn answer(
+    pool: &PgPool,
+    user_id: Uuid,
+    id: Uuid,
+    position: i32,
+    input: AnswerInput,
+) -> AppResult<AnswerOutcome> {
+    let mut tx = pool.begin().await?;
+    let attempt = db::lock(&mut tx, id, user_id, false)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
+    if attempt.status != "in_progress" {
+        return Err(AppError::Conflict(format!(
+            "the attempt is {}; answers can no longer change",
+            attempt.status
+        )));
+    }
+    if past_deadline(&attempt, Utc::now()) {
+        drop(tx);
+        finalize(pool, user_id, id).await?;
+        return Err(AppError::Conflict(
+            "the deadline has passed; the attempt was finalized as expired".into(),
+        ));
+    }
+    let item = db::item_for_update(&mut tx, id, user_id, position)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("the attempt has no question {position}")))?;
+    let choices = match input.choices {
+        Some(c) => c,
+        None => item.choices.clone(),
+    };
+    let flagged = input.flagged.unwrap_or(item.flagged);
+    let mut errors = Vec::new();
+    let mut unique = HashSet::new();
+    for (i, c) in choices.iter().enumerate() {
+        if !item.option_order.contains(c) {
+            errors.push(FieldError::new(
+                format!("choices[{i}]"),
+                format!("`{c}` is not an option of question {position}"),
+            ));
+        } else if !unique.insert(c) {
+            errors.push(FieldError::new(format!("choices[{i}]"), "chosen twice"));
+        }
+    }
+    if item.kind == "single" && choices.len() > 1 {
+        errors.push(FieldError::new(
+            "choices",
+            "a single-answer question takes one choice",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let same = {
+        let (mut a, mut b) = (choices.clone(), item.choices.clone());
+        a.sort();
+        b.sort();
+        a == b && flagged == item.flagged
+    };
+    let correct = (!choices.is_empty()).then(|| is_correct(&correct_ids(&item.options), &choices));
+    let revision = if same {
+        // a retry of a write that already landed: same answer, same revision
+        item.revision
+    } else {
+        if input.revision.is_some_and(|r| r != item.revision) {
+            return Err(AppError::Conflict(format!(
+                "stale write: question {position} is at revision {}, the request was based on {}",
+                item.revision,
+                input.revision.unwrap_or_default()
+            )));
+        }
+        let measured = item
+            .viewed_at
+            .map(|v| (Utc::now() - v).num_milliseconds())
+            .unwrap_or(0);
+        let add = input.time_spent_ms.unwrap_or(measured).clamp(0, MAX_ADD_MS);
+        let rev = db::save_answer(
+            &mut tx, id, user_id, position, &choices, flagged, correct, add,
+        )
+        .await?;
+        if let Some(c) = correct {
+            if item.choices != choices {
+                db::record_answer_stats(&mut tx, user_id, item.question_id, c).await?;
+                crate::services::learning::on_answer(&mut tx, user_id, &item, c, add).await?;
+            }
+        }
+        rev
+    };
+    tx.commit().await?;
+    let fb = (attempt.mode == "practice")
+        .then_some(correct)
+        .flatten()
+        .map(|c| feedback(&item, c));
+    Ok(AnswerOutcome {
+        position,
+        choices,
+        flagged,
+        revision,
+        feedback: fb,
+    })
+}
+
+/// Finalizes once: submitted, or expired when past the deadline. Concurrent and repeated
+/// calls return the one stored result.
+#[tracing::instrument(skip_all, fields(attempt = %id))]
+pub async fn finalize(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value> {
+    let mut tx = pool.begin().await?;
+    let attempt = db::lock(&mut tx, id, user_id, true)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
+    if let Some(result) = attempt.result.clone() {
+        return Ok(result);
+    }
+    let result = finalize_locked(&mut tx, &attempt).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+async fn finalize_locked(conn: &mut PgConnection, attempt: &AttemptRow) -> AppResult<Value> {
+    let items = db::items(conn, attempt.id, attempt.user_id).await?;
+    let status = if past_deadline(attempt, Utc::now()) {
+        "expired"
+    } else {
+        "submitted"
+    };
+    let result = result_json(attempt, &items);
+    db::finalize(conn, attempt.id, status, &result).await?;
+    Ok(result)
+}
+
+/// The result document (SPEC §4 result shape plus pacing).
+pub fn result_json(attempt: &AttemptRow, items: &[ItemRow]) -> Value {
+    let scored: Vec<(String, bool)> = items
+        .iter()
+        .map(|i| (i.domain.clone(), i.correct == Some(true)))
+        .collect();
+    let s = score(&scored, attempt.pass_mark);
+    let total_ms: i64 = items.iter().map(|i| i.time_spent_ms).sum();
+    let over = items
+        .iter()
+        .filter(|i| i.time_spent_ms > BUDGET_MS_PER_QUESTION)
+        .count();
+    let answered = items.iter().filter(|i| !i.choices.is_empty()).count();
+    json!({
+        "attempt_id": attempt.id,
+        "correct": s.correct,
+        "total": s.total,
+        "answered": answered,
+        "percent": (s.percent * 10.0).round() / 10.0,
+        "scaled_score": s.scaled_score,
+        "pass_mark": attempt.pass_mark,
+        "passed": s.passed,
+        "domains": s.domains.iter().map(|d| json!({
+            "domain": d.domain, "correct": d.correct, "total": d.total,
+            "percent": (d.percent * 10.0).round() / 10.0, "verdict": d.verdict,
+        })).collect::<Vec<_>>(),
+        "pacing": {
+            "total_time_ms": total_ms,
+            "average_ms": if items.is_empty() { 0 } else { total_ms / items.len() as i64 },
+            "budget_ms_per_question": BUDGET_MS_PER_QUESTION,
+            "over_budget": over,
+        },
+    })
+}
+
+/// The result after finalization (409 before: answers never leak).
+pub async fn result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value> {
+    let state = get(pool, user_id, id).await?;
+    state.attempt.result.ok_or_else(|| {
+        AppError::Conflict("the attempt is still in progress; submit it first".into())
+    })
+}
+
+/// Finalizes every attempt past its deadline; safe with several processes (SKIP LOCKED).
+pub async fn expire_overdue(pool: &PgPool) -> AppResult<usize> {
+    let mut tx = pool.begin().await?;
+    let due = db::lock_overdue(&mut tx, GRACE_SECS as f64, 100).await?;
+    for (id, user_id) in &due {
+        if let Some(a) = db::get(&mut tx, *id, *user_id).await? {
+            finalize_locked(&mut tx, &a).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+pub async fn list(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<db::AttemptSummary>> {
+    let mut conn = pool.acquire().await?;
+    Ok(db::list_for_user(&mut conn, user_id, 100).await?)
+}
+
+pub fn is_correct_for(item: &ItemRow) -> bool {
+    item.correct == Some(true)
+}
+
+pub fn correct_choices(item: &ItemRow) -> Vec<String> {
+    correct_ids(&item.options)
+}
