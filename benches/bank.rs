@@ -76,23 +76,20 @@ async fn main() {
     // warm-up
     time_gets(&base, &token, &searches, 4, 200).await;
     time_gets(&base, &token, &filtered, 4, 200).await;
-    println!("{} requests each, 4 concurrent clients, 127.0.0.1:", 2000);
     let p95 = |mut v: Vec<std::time::Duration>| {
         v.sort();
         support::percentile(&v, 0.95)
     };
-    let s = time_gets(&base, &token, &searches, 4, 2000).await;
-    summary("full-text search (q=…)", s.clone());
-    let f = time_gets(&base, &token, &filtered, 4, 2000).await;
-    summary("filtered list (domain+difficulty)", f.clone());
-    let g = time_gets(&base, &token, &tagged, 4, 2000).await;
-    summary("tag filter", g.clone());
-    let h = time_gets(&base, &token, &baseline, 4, 2000).await;
-    summary("baseline GET /healthz", h);
-    println!(
-        "p95: search {:.2} ms, filtered {:.2} ms, tag {:.2} ms (target < 20 ms)",
-        p95(s),
-        p95(f),
-        p95(g)
-    );
+    for clients in [1, 4] {
+        println!("2000 requests each, {clients} concurrent client(s), 127.0.0.1:");
+        let s = time_gets(&base, &token, &searches, clients, 2000).await;
+        summary("full-text search (q=…)", s.clone());
+        let f = time_gets(&base, &token, &filtered, clients, 2000).await;
+        summary("filtered list (domain+difficulty)", f.clone());
+        let g = time_gets(&base, &token, &tagged, clients, 2000).await;
+        summary("tag filter", g.clone());
+        let h = time_gets(&base, &token, &baseline, clients, 2000).await;
+        summary("baseline GET /healthz", h);
+        println!("  p95 with {clients} client(s): search {:.2} ms, filtered {:.2} ms, tag {:.2} ms (target < 20 ms)", p95(s), p95(f), p95(g));
+    }
 }

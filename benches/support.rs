@@ -171,6 +171,11 @@ pub async fn generate_bank(pool: &PgPool, n: usize) {
         .execute(&mut *tx)
         .await
         .unwrap();
+        sqlx::query("INSERT INTO question_tags (tag, slug, question_id) SELECT DISTINCT t, q.slug, q.id FROM questions q, unnest(q.tags) AS t WHERE q.id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         i += batch;
     }

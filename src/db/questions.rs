@@ -108,8 +108,25 @@ pub async fn insert(
     )
     .execute(&mut *conn)
     .await?;
-    insert_version(conn, id, 1, draft, created_by).await?;
+    insert_version(&mut *conn, id, 1, draft, created_by).await?;
+    set_tags(conn, id, &draft.tags).await?;
     Ok(id)
+}
+
+/// Keeps `question_tags` (the tag filter's index) equal to the current version's tags.
+async fn set_tags(conn: &mut PgConnection, id: Uuid, tags: &[String]) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM question_tags WHERE question_id = $1", id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "INSERT INTO question_tags (tag, slug, question_id)
+         SELECT DISTINCT t, q.slug, q.id FROM questions q, unnest($2::text[]) AS t WHERE q.id = $1",
+        id,
+        tags
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Appends a version and makes it current (and un-retires the question).
@@ -132,7 +149,8 @@ pub async fn add_version(
     )
     .fetch_one(&mut *conn)
     .await?;
-    insert_version(conn, id, version, draft, created_by).await?;
+    insert_version(&mut *conn, id, version, draft, created_by).await?;
+    set_tags(conn, id, &draft.tags).await?;
     Ok(version)
 }
 
@@ -208,18 +226,22 @@ pub async fn list(
     f: &ListFilter,
     limit: i64,
 ) -> sqlx::Result<Vec<QuestionRow>> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(SELECT_CURRENT);
-    qb.push(" WHERE TRUE");
+    // the page is chosen on `questions` alone (indexes only, no joins); the versions and report
+    // counts are then read for those rows only
+    let mut qb =
+        sqlx::QueryBuilder::<sqlx::Postgres>::new("WITH page AS (SELECT q.id, q.slug FROM ");
+    match &f.tag {
+        // walk the (tag, slug) index in order
+        Some(t) => qb
+            .push("question_tags t JOIN questions q ON q.id = t.question_id WHERE t.tag = ")
+            .push_bind(t.clone()),
+        None => qb.push("questions q WHERE TRUE"),
+    };
     if !f.include_retired {
         qb.push(" AND q.retired_at IS NULL");
     }
     if let Some(d) = &f.domain {
         qb.push(" AND q.domain = ").push_bind(d.clone());
-    }
-    if let Some(t) = &f.tag {
-        qb.push(" AND q.tags @> ARRAY[")
-            .push_bind(t.clone())
-            .push("]::text[]");
     }
     if let Some(d) = f.difficulty {
         qb.push(" AND q.difficulty = ").push_bind(d);
@@ -229,10 +251,21 @@ pub async fn list(
             .push_bind(text.clone())
             .push(")");
     }
+    let order = if f.tag.is_some() { "t.slug" } else { "q.slug" };
     if let Some(after) = &f.after {
-        qb.push(" AND q.slug > ").push_bind(after.clone());
+        qb.push(format!(" AND {order} > ")).push_bind(after.clone());
     }
-    qb.push(" ORDER BY q.slug LIMIT ").push_bind(limit);
+    qb.push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(limit);
+    qb.push(
+        r#") SELECT q.id, q.slug, v.version, q.domain, v.kind, v.difficulty, v.tags, v.stem, v.options,
+       v.explanation, v.exam_domain, v."references", v.last_verified, v.note,
+       q.retired_at IS NOT NULL AS retired,
+       (SELECT count(*) FROM question_reports r WHERE r.question_id = q.id AND r.status = 'open') AS open_reports
+FROM page p JOIN questions q ON q.id = p.id
+JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version
+ORDER BY p.slug"#,
+    );
     qb.build_query_as::<QuestionRow>().fetch_all(conn).await
 }
 

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama): thin handlers over the same services as the JSON API.
 
 pub mod accounts;
+pub mod exams;
 pub mod home;
 pub mod notes;
 pub mod questions;
@@ -33,7 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(home::configure)
     .configure(accounts::configure)
     .configure(notes::configure)
-    .configure(questions::configure);
+    .configure(questions::configure)
+    .configure(exams::configure)
+    .route("/static/exam.js", web::get().to(exam_script));
 }
 
 /// Renders a template as an HTML response.
@@ -138,4 +141,11 @@ pub async fn security_headers(
         );
     }
     Ok(res)
+}
+
+async fn exam_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../static/exam.js"))
 }

@@ -3,6 +3,7 @@
 
 mod attempts;
 mod auth;
+mod browser;
 mod errors;
 mod fault;
 mod helpers;
