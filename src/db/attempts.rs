@@ -49,10 +49,11 @@ pub struct ItemRow {
     pub options: Value,
     pub explanation: String,
     pub note: Option<String>,
+    pub tags: Vec<String>,
 }
 
 const ITEM_SELECT: &str = "SELECT a.position, a.question_id, a.version, a.domain, a.kind, a.difficulty, a.option_order, a.choices, \
-       a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, v.stem, v.options, v.explanation, v.note \
+       a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, v.stem, v.options, v.explanation, v.note, v.tags \
      FROM attempt_questions a JOIN question_versions v ON v.question_id = a.question_id AND v.version = a.version";
 
 /// A question drawn for a new attempt.
@@ -400,4 +401,22 @@ pub async fn record_answer_stats(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Current versions of the given questions as candidates, in the given order (retired skipped).
+pub async fn candidates_by_ids(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Candidate>> {
+    sqlx::query_as::<_, Candidate>(
+        "SELECT q.id, v.version, q.domain, v.kind, q.difficulty,
+                ARRAY(SELECT o->>'id' FROM jsonb_array_elements(v.options) AS o) AS option_ids
+         FROM UNNEST($1::uuid[]) WITH ORDINALITY AS t(id, n)
+         JOIN questions q ON q.id = t.id
+         JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version
+         WHERE q.retired_at IS NULL ORDER BY t.n",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await
 }

@@ -116,3 +116,23 @@ pub async fn list_tags(pool: &PgPool) -> sqlx::Result<Vec<(String, i64)>> {
     .await?;
     Ok(rows.into_iter().map(|r| (r.tag, r.count)).collect())
 }
+
+/// Domains without question counts (no bank scan): for hot paths.
+pub async fn domain_weights(pool: &PgPool) -> sqlx::Result<Vec<(String, f64)>> {
+    let rows = sqlx::query!("SELECT slug, weight FROM domains ORDER BY position, slug")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.slug, r.weight)).collect())
+}
+
+pub async fn blueprint(pool: &PgPool, slug: &str) -> sqlx::Result<Option<BlueprintRow>> {
+    sqlx::query_as!(
+        BlueprintRow,
+        r#"SELECT slug, name, question_count, time_limit_minutes, pass_mark, scaled, shuffle_questions,
+                  shuffle_options, domain_weights
+           FROM blueprints WHERE slug = $1"#,
+        slug
+    )
+    .fetch_optional(pool)
+    .await
+}

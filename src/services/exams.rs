@@ -81,10 +81,10 @@ async fn recipe(pool: &PgPool, req: &StartRequest) -> AppResult<Recipe> {
             None
         }),
     };
-    let domains: HashSet<String> = catalog::list_domains(pool)
+    let domains: HashSet<String> = catalog::domain_weights(pool)
         .await?
         .into_iter()
-        .map(|d| d.slug)
+        .map(|(d, _)| d)
         .collect();
     if let Some(slug) = &req.blueprint {
         if req.count.is_some() || req.domains.is_some() {
@@ -93,10 +93,7 @@ async fn recipe(pool: &PgPool, req: &StartRequest) -> AppResult<Recipe> {
                 "give a blueprint or a custom mix (count, domains), not both",
             ));
         }
-        let bp = catalog::list_blueprints(pool)
-            .await?
-            .into_iter()
-            .find(|b| &b.slug == slug);
+        let bp = catalog::blueprint(pool, slug).await?;
         let Some(bp) = bp else {
             errors.push(FieldError::new(
                 "blueprint",

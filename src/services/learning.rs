@@ -1,19 +1,227 @@
-//! What every answer teaches: the learner's mastery and review queue, updated in the same
-//! transaction as the answer.
+//! What every answer teaches: the learner's mastery (per domain and tag), daily snapshots and
+//! the spaced-repetition card, all updated in the same transaction as the answer.
+//! The model is documented in docs/mastery.md.
 
-use sqlx::PgConnection;
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db::attempts::ItemRow;
-use crate::error::AppResult;
+use crate::db::catalog;
+use crate::db::mastery::{self as db, CardRow, DueRow, MasteryRow, SnapshotRow};
+use crate::domain::mastery::{improvement_value, readiness, Belief, Readiness};
+use crate::domain::reviews::{next_state, CardState};
+use crate::error::{AppError, AppResult};
 
 /// Called inside the answer's transaction for a newly answered (or changed) question.
 pub async fn on_answer(
-    _conn: &mut PgConnection,
-    _user_id: Uuid,
-    _item: &ItemRow,
-    _correct: bool,
-    _time_ms: i64,
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    item: &ItemRow,
+    correct: bool,
+    time_ms: i64,
 ) -> AppResult<()> {
+    let mut areas: Vec<(String, String)> = vec![("domain".into(), item.domain.clone())];
+    let mut tags = item.tags.clone();
+    tags.sort();
+    tags.dedup();
+    areas.extend(tags.into_iter().map(|t| ("tag".to_string(), t)));
+    let (kinds, names): (Vec<String>, Vec<String>) = areas.into_iter().unzip();
+    let mut rows = db::lock_areas(conn, user_id, &kinds, &names, Belief::PRIOR.var).await?;
+    for r in rows.iter_mut() {
+        let b = Belief {
+            mu: r.ability,
+            var: r.variance,
+        }
+        .update(item.difficulty, correct);
+        r.ability = b.mu;
+        r.variance = b.var;
+        r.answered += 1;
+        r.correct += i32::from(correct);
+    }
+    db::save(conn, user_id, &rows).await?;
+    if let Some(d) = rows.iter().find(|r| r.area_kind == "domain") {
+        db::snapshot(conn, user_id, &d.area, d.ability, d.variance, d.answered).await?;
+    }
+    let now = Utc::now();
+    let prev = db::card_for_update(conn, user_id, item.question_id).await?;
+    let elapsed = prev
+        .as_ref()
+        .map(|c| (now - c.last_review_at).num_seconds() as f64 / 86_400.0)
+        .unwrap_or(0.0);
+    let state = next_state(
+        prev.as_ref()
+            .map(|c| CardState {
+                stability: c.stability,
+                difficulty: c.difficulty,
+                due_in_days: 0.0,
+                reps: c.reps,
+                lapses: c.lapses,
+            })
+            .as_ref(),
+        elapsed,
+        correct,
+        time_ms,
+    );
+    let card = CardRow {
+        stability: state.stability,
+        difficulty: state.difficulty,
+        due_at: now + Duration::seconds((state.due_in_days * 86_400.0) as i64),
+        last_review_at: now,
+        reps: state.reps,
+        lapses: state.lapses,
+    };
+    db::save_card(conn, user_id, item.question_id, &card).await?;
     Ok(())
+}
+
+pub struct AreaView {
+    pub kind: String,
+    pub area: String,
+    pub estimate: f64,
+    pub uncertainty: f64,
+    pub answered: i32,
+    pub correct: i32,
+    /// Change of the estimate over the last 7 days (None without history).
+    pub trend: Option<f64>,
+    /// For domains: how much improving it would raise the predicted exam score.
+    pub improvement: f64,
+}
+
+pub struct MasteryView {
+    pub domains: Vec<AreaView>,
+    pub tags: Vec<AreaView>,
+    /// Domains, highest improvement value first.
+    pub weakest: Vec<AreaView>,
+}
+
+fn belief(r: &MasteryRow) -> Belief {
+    Belief {
+        mu: r.ability,
+        var: r.variance,
+    }
+}
+
+/// The exam weights of the full blueprint (relative, normalised).
+async fn exam_weights(pool: &PgPool) -> AppResult<BTreeMap<String, f64>> {
+    let domains = catalog::domain_weights(pool).await?;
+    let total: f64 = domains.iter().map(|(_, w)| w).sum();
+    Ok(domains
+        .into_iter()
+        .map(|(d, w)| (d, if total > 0.0 { w / total } else { 0.0 }))
+        .collect())
+}
+
+pub async fn beliefs(pool: &PgPool, user_id: Uuid) -> AppResult<BTreeMap<String, Belief>> {
+    let mut conn = pool.acquire().await?;
+    Ok(db::all(&mut conn, user_id)
+        .await?
+        .iter()
+        .filter(|r| r.area_kind == "domain")
+        .map(|r| (r.area.clone(), belief(r)))
+        .collect())
+}
+
+pub async fn mastery(pool: &PgPool, user_id: Uuid) -> AppResult<MasteryView> {
+    let weights = exam_weights(pool).await?;
+    let mut conn = pool.acquire().await?;
+    let rows = db::all(&mut conn, user_id).await?;
+    let week_ago = (Utc::now() - Duration::days(7)).date_naive();
+    let past: BTreeMap<String, SnapshotRow> = db::as_of(&mut conn, user_id, week_ago)
+        .await?
+        .into_iter()
+        .map(|s| (s.domain.clone(), s))
+        .collect();
+    let view = |r: Option<&MasteryRow>, kind: &str, area: &str| {
+        let b = r.map(belief).unwrap_or(Belief::PRIOR);
+        let trend = if kind == "domain" && r.is_some() {
+            let before = past
+                .get(area)
+                .map(|s| Belief {
+                    mu: s.ability,
+                    var: s.variance,
+                })
+                .unwrap_or(Belief::PRIOR);
+            Some(b.estimate() - before.estimate())
+        } else {
+            None
+        };
+        AreaView {
+            kind: kind.into(),
+            area: area.into(),
+            estimate: b.estimate(),
+            uncertainty: b.uncertainty(),
+            answered: r.map_or(0, |r| r.answered),
+            correct: r.map_or(0, |r| r.correct),
+            trend,
+            improvement: improvement_value(&b, weights.get(area).copied().unwrap_or(0.0)),
+        }
+    };
+    let domains: Vec<AreaView> = weights
+        .keys()
+        .map(|d| {
+            view(
+                rows.iter()
+                    .find(|r| r.area_kind == "domain" && &r.area == d),
+                "domain",
+                d,
+            )
+        })
+        .collect();
+    let mut tags: Vec<AreaView> = rows
+        .iter()
+        .filter(|r| r.area_kind == "tag")
+        .map(|r| view(Some(r), "tag", &r.area))
+        .collect();
+    tags.sort_by(|a, b| a.estimate.total_cmp(&b.estimate));
+    let mut weakest: Vec<AreaView> = weights
+        .keys()
+        .map(|d| {
+            view(
+                rows.iter()
+                    .find(|r| r.area_kind == "domain" && &r.area == d),
+                "domain",
+                d,
+            )
+        })
+        .collect();
+    weakest.sort_by(|a, b| b.improvement.total_cmp(&a.improvement));
+    Ok(MasteryView {
+        domains,
+        tags,
+        weakest,
+    })
+}
+
+pub async fn history(pool: &PgPool, user_id: Uuid, days: i64) -> AppResult<Vec<SnapshotRow>> {
+    let since: NaiveDate = (Utc::now() - Duration::days(days.clamp(1, 365))).date_naive();
+    let mut conn = pool.acquire().await?;
+    Ok(db::history(&mut conn, user_id, since).await?)
+}
+
+/// Predicted exam score for a blueprint from the per-domain beliefs (Monte Carlo, fixed seed).
+pub async fn readiness_for(
+    pool: &PgPool,
+    user_id: Uuid,
+    blueprint: &str,
+) -> AppResult<(Readiness, i32)> {
+    let bp = catalog::blueprint(pool, blueprint).await?.ok_or_else(|| {
+        AppError::validation("blueprint", format!("unknown blueprint `{blueprint}`"))
+    })?;
+    let weights: BTreeMap<String, f64> =
+        serde_json::from_value(bp.domain_weights).unwrap_or_default();
+    let beliefs = beliefs(pool, user_id).await?;
+    let r = tokio::task::spawn_blocking(move || {
+        readiness(&beliefs, &weights, bp.question_count as usize, bp.pass_mark)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok((r, bp.pass_mark))
+}
+
+pub async fn due(pool: &PgPool, user_id: Uuid, limit: i64) -> AppResult<Vec<DueRow>> {
+    let mut conn = pool.acquire().await?;
+    Ok(db::due(&mut conn, user_id, Utc::now(), None, limit).await?)
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod exams;
 pub mod learning;
 pub mod notes;
+pub mod practice;
 pub mod questions;
 pub mod seeding;
 pub mod sessions;

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama): thin handlers over the same services as the JSON API.
 
 pub mod accounts;
+pub mod dashboard;
 pub mod exams;
 pub mod home;
 pub mod notes;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(notes::configure)
     .configure(questions::configure)
     .configure(exams::configure)
+    .configure(dashboard::configure)
     .route("/static/exam.js", web::get().to(exam_script));
 }
 

@@ -7,6 +7,7 @@ mod browser;
 mod errors;
 mod fault;
 mod helpers;
+mod mastery;
 mod openapi;
 mod ops;
 mod pages;

@@ -1,0 +1,243 @@
+//! Mastery state, daily snapshots and spaced-repetition cards of a learner.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MasteryRow {
+    pub area_kind: String,
+    pub area: String,
+    pub ability: f64,
+    pub variance: f64,
+    pub answered: i32,
+    pub correct: i32,
+}
+
+/// Creates missing rows at the prior, then locks the learner's rows for these areas in a
+/// fixed order (so concurrent answers of one learner cannot deadlock).
+pub async fn lock_areas(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    kinds: &[String],
+    areas: &[String],
+    prior_var: f64,
+) -> sqlx::Result<Vec<MasteryRow>> {
+    sqlx::query(
+        "INSERT INTO mastery (user_id, area_kind, area, ability, variance)
+         SELECT $1, k, a, 0, $4 FROM UNNEST($2::text[], $3::text[]) AS t(k, a)
+         ON CONFLICT (user_id, area_kind, area) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(kinds)
+    .bind(areas)
+    .bind(prior_var)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_as::<_, MasteryRow>(
+        "SELECT area_kind, area, ability, variance, answered, correct FROM mastery
+         WHERE user_id = $1 AND (area_kind, area) IN (SELECT * FROM UNNEST($2::text[], $3::text[]))
+         ORDER BY area_kind, area FOR UPDATE",
+    )
+    .bind(user_id)
+    .bind(kinds)
+    .bind(areas)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn save(conn: &mut PgConnection, user_id: Uuid, rows: &[MasteryRow]) -> sqlx::Result<()> {
+    let kinds: Vec<&str> = rows.iter().map(|r| r.area_kind.as_str()).collect();
+    let areas: Vec<&str> = rows.iter().map(|r| r.area.as_str()).collect();
+    let ability: Vec<f64> = rows.iter().map(|r| r.ability).collect();
+    let variance: Vec<f64> = rows.iter().map(|r| r.variance).collect();
+    let answered: Vec<i32> = rows.iter().map(|r| r.answered).collect();
+    let correct: Vec<i32> = rows.iter().map(|r| r.correct).collect();
+    sqlx::query(
+        "UPDATE mastery m SET ability = t.ab, variance = t.va, answered = t.an, correct = t.co, updated_at = now()
+         FROM UNNEST($2::text[], $3::text[], $4::float8[], $5::float8[], $6::int4[], $7::int4[]) AS t(k, a, ab, va, an, co)
+         WHERE m.user_id = $1 AND m.area_kind = t.k AND m.area = t.a",
+    )
+    .bind(user_id)
+    .bind(&kinds)
+    .bind(&areas)
+    .bind(&ability)
+    .bind(&variance)
+    .bind(&answered)
+    .bind(&correct)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Today's snapshot of a domain (the last answer of the day wins).
+pub async fn snapshot(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    domain: &str,
+    ability: f64,
+    variance: f64,
+    answered: i32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered) VALUES ($1, CURRENT_DATE, $2, $3, $4, $5)
+         ON CONFLICT (user_id, day, domain) DO UPDATE SET ability = EXCLUDED.ability, variance = EXCLUDED.variance, answered = EXCLUDED.answered",
+        user_id,
+        domain,
+        ability,
+        variance,
+        answered
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<MasteryRow>> {
+    sqlx::query_as::<_, MasteryRow>("SELECT area_kind, area, ability, variance, answered, correct FROM mastery WHERE user_id = $1 ORDER BY area_kind, area")
+        .bind(user_id)
+        .fetch_all(conn)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SnapshotRow {
+    pub day: NaiveDate,
+    pub domain: String,
+    pub ability: f64,
+    pub variance: f64,
+    pub answered: i32,
+}
+
+pub async fn history(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    since: NaiveDate,
+) -> sqlx::Result<Vec<SnapshotRow>> {
+    sqlx::query_as::<_, SnapshotRow>(
+        "SELECT day, domain, ability, variance, answered FROM mastery_snapshots WHERE user_id = $1 AND day >= $2 ORDER BY day, domain",
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_all(conn)
+    .await
+}
+
+/// The latest snapshot of each domain on or before `day` (for trends).
+pub async fn as_of(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    day: NaiveDate,
+) -> sqlx::Result<Vec<SnapshotRow>> {
+    sqlx::query_as::<_, SnapshotRow>(
+        "SELECT DISTINCT ON (domain) day, domain, ability, variance, answered FROM mastery_snapshots
+         WHERE user_id = $1 AND day <= $2 ORDER BY domain, day DESC",
+    )
+    .bind(user_id)
+    .bind(day)
+    .fetch_all(conn)
+    .await
+}
+
+// ---- spaced repetition ------------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CardRow {
+    pub stability: f64,
+    pub difficulty: f64,
+    pub due_at: DateTime<Utc>,
+    pub last_review_at: DateTime<Utc>,
+    pub reps: i32,
+    pub lapses: i32,
+}
+
+pub async fn card_for_update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    question: Uuid,
+) -> sqlx::Result<Option<CardRow>> {
+    sqlx::query_as::<_, CardRow>(
+        "SELECT stability, difficulty, due_at, last_review_at, reps, lapses FROM review_cards WHERE user_id = $1 AND question_id = $2 FOR UPDATE",
+    )
+    .bind(user_id)
+    .bind(question)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn save_card(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    question: Uuid,
+    c: &CardRow,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO review_cards (user_id, question_id, stability, difficulty, due_at, last_review_at, reps, lapses)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (user_id, question_id) DO UPDATE SET stability = EXCLUDED.stability, difficulty = EXCLUDED.difficulty,
+             due_at = EXCLUDED.due_at, last_review_at = EXCLUDED.last_review_at, reps = EXCLUDED.reps, lapses = EXCLUDED.lapses",
+        user_id,
+        question,
+        c.stability,
+        c.difficulty,
+        c.due_at,
+        c.last_review_at,
+        c.reps,
+        c.lapses
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueRow {
+    pub question_id: Uuid,
+    pub slug: String,
+    pub domain: String,
+    pub stem: String,
+    pub due_at: DateTime<Utc>,
+    pub reps: i32,
+    pub lapses: i32,
+}
+
+/// Cards due by `until`, most overdue first (retired questions left out).
+pub async fn due(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    until: DateTime<Utc>,
+    domain: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<DueRow>> {
+    sqlx::query_as::<_, DueRow>(
+        "SELECT c.question_id, q.slug, q.domain, q.stem, c.due_at, c.reps, c.lapses
+         FROM review_cards c JOIN questions q ON q.id = c.question_id
+         WHERE c.user_id = $1 AND c.due_at <= $2 AND q.retired_at IS NULL AND ($3::text IS NULL OR q.domain = $3)
+         ORDER BY c.due_at LIMIT $4",
+    )
+    .bind(user_id)
+    .bind(until)
+    .bind(domain)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Questions whose last answer was wrong (answered wrong before, not since answered right).
+pub async fn mistakes(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    domain: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT s.question_id FROM user_question_stats s JOIN questions q ON q.id = s.question_id
+         WHERE s.user_id = $1 AND s.last_correct = false AND q.retired_at IS NULL AND ($2::text IS NULL OR q.domain = $2)
+         ORDER BY s.last_answered_at DESC LIMIT $3",
+    )
+    .bind(user_id)
+    .bind(domain)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

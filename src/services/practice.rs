@@ -1,0 +1,125 @@
+//! Adaptive practice: untimed practice attempts drawn from weak areas, from past mistakes, or
+//! from the spaced-repetition queue.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db::{attempts, catalog, mastery};
+use crate::domain::mastery::weak_practice_domains;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::exams::{assemble, create_attempt, plan, Mode, Recipe};
+use crate::services::learning::beliefs;
+
+pub const SOURCES: [&str; 3] = ["weak", "mistakes", "due"];
+
+pub async fn start(
+    pool: &PgPool,
+    user_id: Uuid,
+    count: i64,
+    source: &str,
+    domain: Option<&str>,
+) -> AppResult<Uuid> {
+    let mut errors = Vec::new();
+    if !(1..=100).contains(&count) {
+        errors.push(FieldError::new("count", "must be 1 to 100"));
+    }
+    if !SOURCES.contains(&source) {
+        errors.push(FieldError::new(
+            "source",
+            "must be `weak`, `mistakes` or `due`",
+        ));
+    }
+    let domains = catalog::domain_weights(pool).await?;
+    if let Some(d) = domain {
+        if !domains.iter().any(|(x, _)| x == d) {
+            errors.push(FieldError::new("domain", format!("unknown domain `{d}`")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let count = count as usize;
+    let mut tx = pool.begin().await?;
+    let (chosen, report) = match source {
+        "weak" => {
+            let weights: BTreeMap<String, f64> = domains
+                .iter()
+                .filter(|(d, _)| domain.is_none_or(|x| x == d))
+                .map(|(d, w)| (d.clone(), *w))
+                .collect();
+            let beliefs = beliefs(pool, user_id).await?;
+            let picks = {
+                let mut rng = rand::thread_rng();
+                weak_practice_domains(&beliefs, &weights, count, &mut rng)
+            };
+            let mut plan_weights: BTreeMap<String, f64> = BTreeMap::new();
+            for d in picks {
+                *plan_weights.entry(d).or_default() += 1.0;
+            }
+            let (c, r) = assemble(&mut tx, user_id, count, &plan_weights).await?;
+            (
+                c,
+                json!({"requested": count, "drawn": r.drawn, "per_domain": r.per_domain, "shortfalls": []}),
+            )
+        }
+        _ => {
+            let ids = if source == "mistakes" {
+                mastery::mistakes(&mut tx, user_id, domain, count as i64).await?
+            } else {
+                mastery::due(&mut tx, user_id, Utc::now(), domain, count as i64)
+                    .await?
+                    .into_iter()
+                    .map(|d| d.question_id)
+                    .collect()
+            };
+            let c = attempts::candidates_by_ids(&mut tx, &ids).await?;
+            let mut per_domain: BTreeMap<String, usize> = BTreeMap::new();
+            for q in &c {
+                *per_domain.entry(q.domain.clone()).or_default() += 1;
+            }
+            let n = c.len();
+            (
+                c,
+                json!({"requested": count, "drawn": n, "per_domain": per_domain, "shortfalls": []}),
+            )
+        }
+    };
+    if chosen.is_empty() {
+        let why = match source {
+            "mistakes" => {
+                "no mistakes to retry: every question you got wrong has since been answered right"
+            }
+            "due" => "no reviews are due",
+            _ => "the bank has no questions for these areas",
+        };
+        return Err(AppError::Conflict(why.into()));
+    }
+    let recipe = Recipe {
+        blueprint: None,
+        mode: Mode::Practice,
+        count: chosen.len(),
+        weights: BTreeMap::new(),
+        time_limit_minutes: None,
+        pass_mark: 720,
+        scaled: true,
+        shuffle_questions: source == "weak",
+        shuffle_options: true,
+    };
+    let items = plan(chosen, recipe.shuffle_questions, recipe.shuffle_options);
+    let id = create_attempt(
+        &mut tx,
+        user_id,
+        &recipe,
+        None,
+        items,
+        json!({"source": source, "domain": domain, "count": count}),
+        report,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}

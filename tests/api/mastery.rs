@@ -1,0 +1,251 @@
+//! Mastery, readiness, adaptive practice and the review queue over HTTP.
+
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::attempts::{key, put_answer, seed_fixture, started};
+use crate::helpers::{bearer, browser, browser_login, error_fields, problem, TestApp};
+
+async fn get(app: &TestApp, who: &Value, path: &str) -> Value {
+    let r = app
+        .get(path)
+        .header("authorization", bearer(who))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+fn domain<'a>(m: &'a Value, d: &str) -> &'a Value {
+    m["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["area"] == d)
+        .unwrap()
+}
+
+/// Answers every question of a fresh practice attempt in `d`, right or wrong.
+async fn answer_all(
+    app: &TestApp,
+    pool: &PgPool,
+    who: &Value,
+    d: &str,
+    n: i64,
+    right: bool,
+) -> String {
+    let a = started(
+        app,
+        who,
+        json!({"mode": "practice", "count": n, "domains": {d: 1}}),
+    )
+    .await;
+    let id = a["id"].as_str().unwrap().to_string();
+    for (i, q) in a["questions"].as_array().unwrap().iter().enumerate() {
+        let pos = i as i64 + 1;
+        let k = key(pool, &id, pos).await;
+        let choice = if right {
+            k
+        } else {
+            vec![q["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_string())
+                .find(|o| !k.contains(o))
+                .unwrap()]
+        };
+        assert_eq!(
+            put_answer(
+                app,
+                who,
+                &id,
+                pos,
+                json!({"choices": choice, "time_spent_ms": 30000})
+            )
+            .await
+            .status(),
+            200
+        );
+    }
+    id
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn answers_move_mastery_and_a_new_learner_is_uncertain(pool: PgPool) {
+    let _b = seed_fixture(&pool, 6).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let ann = app.register("ann@example.com").await;
+    let fresh = get(&app, &ann, "/api/v1/me/mastery").await;
+    assert_eq!(fresh["domains"].as_array().unwrap().len(), 7);
+    assert!((domain(&fresh, "kms")["estimate"].as_f64().unwrap() - 0.5).abs() < 0.05);
+    let r = get(&app, &ann, "/api/v1/me/readiness?blueprint=dva-c02").await;
+    let (lo, hi) = (
+        r["interval"][0].as_f64().unwrap(),
+        r["interval"][1].as_f64().unwrap(),
+    );
+    assert!(
+        hi - lo > 300.0,
+        "a learner with no answers gets a wide interval: {r}"
+    );
+    assert!(r["method"].as_str().unwrap().contains("Monte Carlo"));
+
+    answer_all(&app, &pool, &ann, "kms", 6, true).await;
+    answer_all(&app, &pool, &ann, "iam", 6, false).await;
+    let m = get(&app, &ann, "/api/v1/me/mastery").await;
+    let (kms, iam) = (domain(&m, "kms"), domain(&m, "iam"));
+    assert_eq!(kms["answered"], 6);
+    assert!(kms["estimate"].as_f64().unwrap() > 0.6, "{kms}");
+    assert!(iam["estimate"].as_f64().unwrap() < 0.4, "{iam}");
+    assert!(
+        kms["uncertainty"].as_f64().unwrap()
+            < domain(&fresh, "kms")["uncertainty"].as_f64().unwrap()
+    );
+    assert!(m["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["area"] == "kms-basics"));
+    assert_ne!(m["weakest"][0]["area"], "kms");
+    let history = get(&app, &ann, "/api/v1/me/mastery/history").await;
+    assert!(history
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["domain"] == "kms"));
+    problem(
+        app.get("/api/v1/me/readiness?blueprint=nope")
+            .header("authorization", bearer(&ann))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn practice_from_weak_areas_mistakes_and_due_reviews(pool: PgPool) {
+    let _b = seed_fixture(&pool, 6).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let ann = app.register("ann@example.com").await;
+    let post = |body: Value| {
+        app.post("/api/v1/practice")
+            .header("authorization", bearer(&ann))
+            .json(&body)
+            .send()
+    };
+
+    let body = problem(
+        post(json!({"source": "whatever", "count": 0}))
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["count", "source"]);
+    problem(post(json!({"source": "mistakes"})).await.unwrap(), 409).await;
+
+    let r = post(json!({"source": "weak", "count": 10})).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let weak: Value = r.json().await.unwrap();
+    assert_eq!(weak["questions"].as_array().unwrap().len(), 10);
+    assert_eq!(weak["mode"], "practice");
+    assert_eq!(weak["deadline"], Value::Null);
+
+    // two wrong answers become mistakes
+    let id = answer_all(&app, &pool, &ann, "s3", 2, false).await;
+    let wrong: Vec<String> = sqlx::query_scalar(
+        "SELECT question_id::text FROM attempt_questions WHERE attempt_id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let r = post(json!({"source": "mistakes"})).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let m: Value = r.json().await.unwrap();
+    let ids: Vec<String> = m["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["question_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(wrong.iter().all(|w| ids.contains(w)));
+    // answering them right clears them
+    let mid = m["id"].as_str().unwrap();
+    for pos in 1..=2 {
+        let k = key(&pool, mid, pos).await;
+        put_answer(&app, &ann, mid, pos, json!({"choices": k})).await;
+    }
+    problem(post(json!({"source": "mistakes"})).await.unwrap(), 409).await;
+
+    // reviews: nothing due right after answering; once due, they are served
+    let due = get(&app, &ann, "/api/v1/me/reviews/due").await;
+    assert!(due.as_array().unwrap().is_empty(), "{due}");
+    sqlx::query("UPDATE review_cards SET due_at = now() - interval '1 hour' WHERE question_id = ANY($1::uuid[])").bind(&wrong).execute(&pool).await.unwrap();
+    let due = get(&app, &ann, "/api/v1/me/reviews/due").await;
+    assert_eq!(due.as_array().unwrap().len(), 2);
+    let r = post(json!({"source": "due"})).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(d["questions"].as_array().unwrap().len(), 2);
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn a_wrong_answer_is_due_sooner_than_a_right_one(pool: PgPool) {
+    let _b = seed_fixture(&pool, 4).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let ann = app.register("ann@example.com").await;
+    answer_all(&app, &pool, &ann, "ec2", 2, true).await;
+    answer_all(&app, &pool, &ann, "kms", 2, false).await;
+    let (right, wrong): (f64, f64) = sqlx::query_as(
+        "SELECT max(extract(epoch FROM c.due_at - now())) FILTER (WHERE q.domain = 'ec2')::float8,
+                max(extract(epoch FROM c.due_at - now())) FILTER (WHERE q.domain = 'kms')::float8
+         FROM review_cards c JOIN questions q ON q.id = c.question_id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(wrong < right, "wrong due in {wrong}s, right in {right}s");
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn dashboard_and_practice_pages(pool: PgPool) {
+    let _b = seed_fixture(&pool, 4).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let ann = app.register("ann@example.com").await;
+    answer_all(&app, &pool, &ann, "s3", 3, false).await;
+    let b = browser();
+    browser_login(&app, &b, "ann@example.com").await;
+    let html = b
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"readiness\""));
+    assert!(html.contains("aria-label=\"Estimated mastery by domain with uncertainty\""));
+    assert!(html.contains("Mastery by domain over the last 30 days"));
+    assert!(html.contains("id=\"practice-weak\"") && html.contains("id=\"practice-mistakes\""));
+    let token = crate::helpers::csrf_of(&html);
+    let r = b
+        .post(app.url("/practice"))
+        .form(&[("csrf_token", token.as_str()), ("source", "mistakes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/attempts/"));
+    assert_eq!(
+        b.get(app.url("/practice")).send().await.unwrap().status(),
+        200
+    );
+}
