@@ -179,18 +179,33 @@ pub async fn items(
     .await
 }
 
-pub async fn item_for_update(
+/// The attempt's state (share-locked: answers run concurrently, finalizing waits for them) and
+/// the question at `position` (locked for update), in one round trip.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnswerTarget {
+    pub status: String,
+    pub mode: String,
+    pub deadline: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    pub item: ItemRow,
+}
+
+pub async fn lock_for_answer(
     conn: &mut PgConnection,
     attempt_id: Uuid,
     user_id: Uuid,
     position: i32,
-) -> sqlx::Result<Option<ItemRow>> {
-    sqlx::query_as::<_, ItemRow>(&format!("{ITEM_SELECT} WHERE a.attempt_id = $1 AND a.user_id = $2 AND a.position = $3 FOR UPDATE OF a"))
-        .bind(attempt_id)
-        .bind(user_id)
-        .bind(position)
-        .fetch_optional(conn)
-        .await
+) -> sqlx::Result<Option<AnswerTarget>> {
+    sqlx::query_as::<_, AnswerTarget>(&format!(
+        "SELECT t.status, t.mode, t.deadline, {} JOIN attempts t ON t.id = a.attempt_id AND t.user_id = a.user_id
+         WHERE a.attempt_id = $1 AND a.user_id = $2 AND a.position = $3 FOR UPDATE OF a FOR SHARE OF t",
+        ITEM_SELECT.trim_start_matches("SELECT ")
+    ))
+    .bind(attempt_id)
+    .bind(user_id)
+    .bind(position)
+    .fetch_optional(conn)
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]

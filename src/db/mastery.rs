@@ -14,8 +14,8 @@ pub struct MasteryRow {
     pub correct: i32,
 }
 
-/// Creates missing rows at the prior, then locks the learner's rows for these areas in a
-/// fixed order (so concurrent answers of one learner cannot deadlock).
+/// Creates missing rows at the prior and locks the learner's rows for these areas, in one
+/// statement and a fixed order (so concurrent answers of one learner cannot deadlock).
 pub async fn lock_areas(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -23,29 +23,21 @@ pub async fn lock_areas(
     areas: &[String],
     prior_var: f64,
 ) -> sqlx::Result<Vec<MasteryRow>> {
-    sqlx::query(
-        "INSERT INTO mastery (user_id, area_kind, area, ability, variance)
-         SELECT $1, k, a, 0, $4 FROM UNNEST($2::text[], $3::text[]) AS t(k, a)
-         ON CONFLICT (user_id, area_kind, area) DO NOTHING",
+    sqlx::query_as::<_, MasteryRow>(
+        "INSERT INTO mastery AS m (user_id, area_kind, area, ability, variance)
+         SELECT $1, k, a, 0, $4 FROM UNNEST($2::text[], $3::text[]) AS t(k, a) ORDER BY k, a
+         ON CONFLICT (user_id, area_kind, area) DO UPDATE SET area = EXCLUDED.area
+         RETURNING m.area_kind, m.area, m.ability, m.variance, m.answered, m.correct",
     )
     .bind(user_id)
     .bind(kinds)
     .bind(areas)
     .bind(prior_var)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query_as::<_, MasteryRow>(
-        "SELECT area_kind, area, ability, variance, answered, correct FROM mastery
-         WHERE user_id = $1 AND (area_kind, area) IN (SELECT * FROM UNNEST($2::text[], $3::text[]))
-         ORDER BY area_kind, area FOR UPDATE",
-    )
-    .bind(user_id)
-    .bind(kinds)
-    .bind(areas)
     .fetch_all(conn)
     .await
 }
 
+/// Writes the updated areas and today's snapshot of the domain among them, in one statement.
 pub async fn save(conn: &mut PgConnection, user_id: Uuid, rows: &[MasteryRow]) -> sqlx::Result<()> {
     let kinds: Vec<&str> = rows.iter().map(|r| r.area_kind.as_str()).collect();
     let areas: Vec<&str> = rows.iter().map(|r| r.area.as_str()).collect();
@@ -54,9 +46,15 @@ pub async fn save(conn: &mut PgConnection, user_id: Uuid, rows: &[MasteryRow]) -
     let answered: Vec<i32> = rows.iter().map(|r| r.answered).collect();
     let correct: Vec<i32> = rows.iter().map(|r| r.correct).collect();
     sqlx::query(
-        "UPDATE mastery m SET ability = t.ab, variance = t.va, answered = t.an, correct = t.co, updated_at = now()
-         FROM UNNEST($2::text[], $3::text[], $4::float8[], $5::float8[], $6::int4[], $7::int4[]) AS t(k, a, ab, va, an, co)
-         WHERE m.user_id = $1 AND m.area_kind = t.k AND m.area = t.a",
+        "WITH upd AS (
+             UPDATE mastery m SET ability = t.ab, variance = t.va, answered = t.an, correct = t.co, updated_at = now()
+             FROM UNNEST($2::text[], $3::text[], $4::float8[], $5::float8[], $6::int4[], $7::int4[]) AS t(k, a, ab, va, an, co)
+             WHERE m.user_id = $1 AND m.area_kind = t.k AND m.area = t.a
+             RETURNING m.area_kind, m.area, m.ability, m.variance, m.answered)
+         INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered)
+         SELECT $1, CURRENT_DATE, area, ability, variance, answered FROM upd WHERE area_kind = 'domain'
+         ON CONFLICT (user_id, day, domain) DO UPDATE SET ability = EXCLUDED.ability, variance = EXCLUDED.variance,
+             answered = EXCLUDED.answered",
     )
     .bind(user_id)
     .bind(&kinds)
@@ -65,29 +63,6 @@ pub async fn save(conn: &mut PgConnection, user_id: Uuid, rows: &[MasteryRow]) -
     .bind(&variance)
     .bind(&answered)
     .bind(&correct)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Today's snapshot of a domain (the last answer of the day wins).
-pub async fn snapshot(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    domain: &str,
-    ability: f64,
-    variance: f64,
-    answered: i32,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered) VALUES ($1, CURRENT_DATE, $2, $3, $4, $5)
-         ON CONFLICT (user_id, day, domain) DO UPDATE SET ability = EXCLUDED.ability, variance = EXCLUDED.variance, answered = EXCLUDED.answered",
-        user_id,
-        domain,
-        ability,
-        variance,
-        answered
-    )
     .execute(conn)
     .await?;
     Ok(())

@@ -532,25 +532,32 @@ pub async fn answer(
     input: AnswerInput,
 ) -> AppResult<AnswerOutcome> {
     let mut tx = pool.begin().await?;
-    let attempt = db::lock(&mut tx, id, user_id, false)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
-    if attempt.status != "in_progress" {
+    let Some(target) = db::lock_for_answer(&mut tx, id, user_id, position).await? else {
+        drop(tx);
+        let mut conn = pool.acquire().await?;
+        return Err(match db::get(&mut conn, id, user_id).await? {
+            None => AppError::NotFound("no such attempt".into()),
+            Some(_) => AppError::NotFound(format!("the attempt has no question {position}")),
+        });
+    };
+    if target.status != "in_progress" {
         return Err(AppError::Conflict(format!(
             "the attempt is {}; answers can no longer change",
-            attempt.status
+            target.status
         )));
     }
-    if past_deadline(&attempt, Utc::now()) {
+    if target
+        .deadline
+        .is_some_and(|d| Utc::now() > d + Duration::seconds(GRACE_SECS))
+    {
         drop(tx);
         finalize(pool, user_id, id).await?;
         return Err(AppError::Conflict(
             "the deadline has passed; the attempt was finalized as expired".into(),
         ));
     }
-    let item = db::item_for_update(&mut tx, id, user_id, position)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("the attempt has no question {position}")))?;
+    let mode = target.mode;
+    let item = target.item;
     let choices = match input.choices {
         Some(c) => c,
         None => item.choices.clone(),
@@ -613,7 +620,7 @@ pub async fn answer(
         rev
     };
     tx.commit().await?;
-    let fb = (attempt.mode == "practice")
+    let fb = (mode == "practice")
         .then_some(correct)
         .flatten()
         .map(|c| feedback(&item, c));

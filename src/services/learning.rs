@@ -42,9 +42,6 @@ pub async fn on_answer(
         r.correct += i32::from(correct);
     }
     db::save(conn, user_id, &rows).await?;
-    if let Some(d) = rows.iter().find(|r| r.area_kind == "domain") {
-        db::snapshot(conn, user_id, &d.area, d.ability, d.variance, d.answered).await?;
-    }
     let now = Utc::now();
     let prev = db::card_for_update(conn, user_id, item.question_id).await?;
     let elapsed = prev
