@@ -112,7 +112,8 @@ async fn main() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let base = start_app(pool.clone(), &["--db-max-connections", "32"]);
+    let pool_size = std::env::var("BENCH_POOL").unwrap_or_else(|_| "16".into());
+    let base = start_app(pool.clone(), &["--db-max-connections", &pool_size]);
     let client = reqwest::Client::new();
     println!(
         "exams bench: {n} questions; {CLIENTS} concurrent clients on 127.0.0.1; cores={}",

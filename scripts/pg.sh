@@ -44,7 +44,7 @@ case "$cmd" in
       exit 0
     fi
     as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=400 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null \
+      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=400 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB ${PG_OPTS:-}" start >/dev/null \
       || { tail -n 30 "$dir/postgres.log" >&2; exit 1; }
     ;;
   stop)
