@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::auth::AuthUser;
 use crate::db::catalog as db;
 use crate::error::{AppResult, Problem};
 use crate::startup::AppState;
@@ -50,9 +51,9 @@ pub struct BlueprintDto {
 }
 
 /// The exam domains with their weights and question counts.
-#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<DomainDto>), (status = 503, body = Problem)))]
+#[utoipa::path(tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<DomainDto>), (status = 401, body = Problem), (status = 503, body = Problem)))]
 #[get("/domains")]
-pub async fn list_domains(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn list_domains(state: web::Data<AppState>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db::list_domains(&state.pool).await?;
     let out: Vec<DomainDto> = rows
         .into_iter()
@@ -67,9 +68,9 @@ pub async fn list_domains(state: web::Data<AppState>) -> AppResult<HttpResponse>
 }
 
 /// Tags with the number of active questions carrying them.
-#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<TagDto>)))]
+#[utoipa::path(tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<TagDto>), (status = 401, body = Problem)))]
 #[get("/tags")]
-pub async fn list_tags(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn list_tags(state: web::Data<AppState>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db::list_tags(&state.pool).await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()
@@ -79,9 +80,12 @@ pub async fn list_tags(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 }
 
 /// The exam blueprints: count, time limit, pass mark and domain weights.
-#[utoipa::path(tag = "catalog", responses((status = 200, body = Vec<BlueprintDto>)))]
+#[utoipa::path(tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<BlueprintDto>), (status = 401, body = Problem)))]
 #[get("/blueprints")]
-pub async fn list_blueprints(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn list_blueprints(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+) -> AppResult<HttpResponse> {
     let rows = db::list_blueprints(&state.pool).await?;
     let out: Vec<BlueprintDto> = rows
         .into_iter()

@@ -9,6 +9,10 @@ use crate::helpers::{
     fixture_question, manifest_dir, seed_real_bank, write_fixture_bank, TempDir, TestApp,
 };
 
+async fn problem_401(r: reqwest::Response) {
+    crate::helpers::problem(r, 401).await;
+}
+
 async fn seed_dir(pool: &PgPool, dir: &std::path::Path) -> SeedReport {
     let (bank, problems) = exambank::seed::load(dir);
     assert!(problems.is_empty(), "{problems:?}");
@@ -38,8 +42,11 @@ async fn the_real_bank_seeds_and_reseeding_changes_nothing(pool: PgPool) {
 
     // and the API shows it
     let app = TestApp::spawn(pool).await;
+    let auth = crate::helpers::bearer(&app.register("ann@example.com").await);
+    problem_401(app.get("/api/v1/domains").send().await.unwrap()).await;
     let domains: serde_json::Value = app
         .get("/api/v1/domains")
+        .header("authorization", &auth)
         .send()
         .await
         .unwrap()
@@ -55,6 +62,7 @@ async fn the_real_bank_seeds_and_reseeding_changes_nothing(pool: PgPool) {
     assert_eq!(total as usize, first.added);
     let bps: serde_json::Value = app
         .get("/api/v1/blueprints")
+        .header("authorization", &auth)
         .send()
         .await
         .unwrap()
