@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::session::{
     clear_session_cookie, safe_next, session_cookie, SessionView, SESSION_COOKIE,
 };
-use super::{render, Csrf, MaybeUser, PageError};
+use super::{render_form, Csrf, MaybeUser, PageError};
 use crate::api::auth::client_ip;
 use crate::domain::user::Role;
 use crate::error::AppError;
@@ -82,17 +82,6 @@ struct CsrfForm {
     csrf_token: String,
 }
 
-fn page(status: StatusCode, csrf: &Csrf, tpl: &impl Template) -> Result<HttpResponse, PageError> {
-    let mut resp = render(status, tpl)?;
-    let mut builder = HttpResponse::build(status);
-    csrf.apply(&mut builder);
-    for c in builder.finish().cookies() {
-        resp.add_cookie(&c)
-            .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("cookie: {e}"))))?;
-    }
-    Ok(resp)
-}
-
 fn redirect_with_session(req: &HttpRequest, to: &str, token: String) -> HttpResponse {
     HttpResponse::SeeOther()
         .cookie(session_cookie(req, token))
@@ -109,7 +98,7 @@ async fn register_form(user: MaybeUser, csrf: Csrf) -> Result<HttpResponse, Page
         errors: HashMap::new(),
         message: None,
     };
-    page(StatusCode::OK, &csrf, &tpl)
+    render_form(StatusCode::OK, &csrf, &tpl)
 }
 
 async fn register(
@@ -149,7 +138,7 @@ async fn register(
                 errors: errs.into_iter().map(|e| (e.field, e.message)).collect(),
                 message: Some("Please correct the fields marked below.".into()),
             };
-            page(StatusCode::UNPROCESSABLE_ENTITY, &csrf, &tpl)
+            render_form(StatusCode::UNPROCESSABLE_ENTITY, &csrf, &tpl)
         }
         Err(AppError::Conflict(msg)) => {
             let mut errors = HashMap::new();
@@ -162,7 +151,7 @@ async fn register(
                 errors,
                 message: None,
             };
-            page(StatusCode::CONFLICT, &csrf, &tpl)
+            render_form(StatusCode::CONFLICT, &csrf, &tpl)
         }
         Err(other) => Err(other.into()),
     }
@@ -180,7 +169,7 @@ async fn login_form(
         next: safe_next(q.next.as_deref()),
         message: None,
     };
-    page(StatusCode::OK, &csrf, &tpl)
+    render_form(StatusCode::OK, &csrf, &tpl)
 }
 
 async fn login(
@@ -216,7 +205,7 @@ async fn login(
                 next,
                 message: Some(capitalise(&msg)),
             };
-            page(StatusCode::UNAUTHORIZED, &csrf, &tpl)
+            render_form(StatusCode::UNAUTHORIZED, &csrf, &tpl)
         }
         Err(AppError::TooManyRequests { retry_after_secs }) => {
             let tpl = LoginPage {
@@ -229,7 +218,7 @@ async fn login(
                     retry_after_secs.div_ceil(60)
                 )),
             };
-            let mut resp = page(StatusCode::TOO_MANY_REQUESTS, &csrf, &tpl)?;
+            let mut resp = render_form(StatusCode::TOO_MANY_REQUESTS, &csrf, &tpl)?;
             resp.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
                 actix_web::http::header::HeaderValue::from(retry_after_secs),
@@ -248,7 +237,7 @@ fn capitalise(s: &str) -> String {
 }
 
 async fn logout_form(user: MaybeUser, csrf: Csrf) -> Result<HttpResponse, PageError> {
-    page(
+    render_form(
         StatusCode::OK,
         &csrf,
         &LogoutPage {

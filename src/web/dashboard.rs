@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::session::SessionView;
-use super::{render, Csrf, PageError, PageUser};
+use super::{render, render_form, Csrf, PageError, PageUser};
 use crate::db::attempts::AttemptSummary;
 use crate::domain::mastery::Belief;
 use crate::error::AppError;
@@ -150,14 +150,7 @@ async fn dashboard(
         due,
         attempts,
     };
-    let mut resp = render(StatusCode::OK, &page)?;
-    let mut b = HttpResponse::Ok();
-    csrf.apply(&mut b);
-    for c in b.finish().cookies() {
-        resp.add_cookie(&c)
-            .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("cookie: {e}"))))?;
-    }
-    Ok(resp)
+    render_form(StatusCode::OK, &csrf, &page)
 }
 
 #[derive(Template)]
@@ -175,22 +168,13 @@ async fn practice_page(
     csrf: Csrf,
 ) -> Result<HttpResponse, PageError> {
     let due = learning::due(&state.pool, user.0.id, 100).await?.len();
-    let mut resp = render(
-        StatusCode::OK,
-        &PracticePage {
-            user: Some(user.0),
-            csrf: csrf.token.clone(),
-            message: None,
-            due,
-        },
-    )?;
-    let mut b = HttpResponse::Ok();
-    csrf.apply(&mut b);
-    for c in b.finish().cookies() {
-        resp.add_cookie(&c)
-            .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("cookie: {e}"))))?;
-    }
-    Ok(resp)
+    let page = PracticePage {
+        user: Some(user.0),
+        csrf: csrf.token.clone(),
+        message: None,
+        due,
+    };
+    render_form(StatusCode::OK, &csrf, &page)
 }
 
 #[derive(Deserialize)]

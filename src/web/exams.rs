@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::SessionView;
-use super::{render, Csrf, PageError, PageUser};
+use super::{render, render_form, Csrf, PageError, PageUser};
 use crate::api::attempts::{review_items, ResultDto, ReviewItem};
 use crate::db::attempts::ItemRow;
 use crate::db::catalog::{self, BlueprintRow};
@@ -27,16 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/attempts/{id}/submit", web::post().to(submit))
         .route("/attempts/{id}/result", web::get().to(result))
         .route("/attempts/{id}/review", web::get().to(review));
-}
-
-fn with_cookie(csrf: &Csrf, mut resp: HttpResponse) -> Result<HttpResponse, PageError> {
-    let mut b = HttpResponse::Ok();
-    csrf.apply(&mut b);
-    for c in b.finish().cookies() {
-        resp.add_cookie(&c)
-            .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("cookie: {e}"))))?;
-    }
-    Ok(resp)
 }
 
 fn see_other(to: String) -> HttpResponse {
@@ -73,7 +63,7 @@ async fn new_page(
             .collect(),
         errors,
     };
-    with_cookie(csrf, render(status, &page)?)
+    render_form(status, csrf, &page)
 }
 
 async fn new_form(
@@ -257,7 +247,7 @@ async fn take(
         feedback,
         answered: s.items.iter().filter(|i| !i.choices.is_empty()).count(),
     };
-    with_cookie(&csrf, render(StatusCode::OK, &page)?)
+    render_form(StatusCode::OK, &csrf, &page)
 }
 
 /// One form for every button on the question page: save the answer, then go where asked

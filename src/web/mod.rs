@@ -51,6 +51,15 @@ pub fn render<T: Template>(status: StatusCode, tpl: &T) -> Result<HttpResponse, 
         .body(html))
 }
 
+/// Renders a page that carries a form: the CSRF cookie is set when the browser had none.
+pub fn render_form<T: Template>(
+    status: StatusCode,
+    csrf: &Csrf,
+    tpl: &T,
+) -> Result<HttpResponse, PageError> {
+    csrf.attach(render(status, tpl)?)
+}
+
 /// Page errors are HTML pages with the same statuses the API would use.
 #[derive(Debug)]
 pub struct PageError(pub AppError);

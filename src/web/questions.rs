@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::{urlencode, SessionView};
-use super::{render, Csrf, MaybeUser, PageError, PageUser};
+use super::{render, render_form, Csrf, MaybeUser, PageError, PageUser};
 use crate::db::catalog;
 use crate::db::questions::{ListFilter, QuestionRow, ReportRow};
 use crate::domain::question::{OptionDraft, QuestionDraft, EXAM_DOMAINS};
@@ -337,16 +337,6 @@ async fn edit_page(
     })
 }
 
-fn with_csrf(csrf: &Csrf, mut resp: HttpResponse) -> Result<HttpResponse, PageError> {
-    let mut builder = HttpResponse::Ok();
-    csrf.apply(&mut builder);
-    for c in builder.finish().cookies() {
-        resp.add_cookie(&c)
-            .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("cookie: {e}"))))?;
-    }
-    Ok(resp)
-}
-
 async fn new_form(
     state: web::Data<AppState>,
     user: PageUser,
@@ -364,7 +354,7 @@ async fn new_form(
         false,
     )
     .await?;
-    with_csrf(&csrf, render(StatusCode::OK, &page)?)
+    render_form(StatusCode::OK, &csrf, &page)
 }
 
 #[derive(Deserialize)]
@@ -394,7 +384,7 @@ async fn edit_form(
         q.saved.is_some(),
     )
     .await?;
-    with_csrf(&csrf, render(StatusCode::OK, &page)?)
+    render_form(StatusCode::OK, &csrf, &page)
 }
 
 /// Reads the question form (`option_text_N`, `option_rationale_N`, `option_correct_N`, …).

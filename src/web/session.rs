@@ -7,7 +7,7 @@
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponseBuilder};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
@@ -166,18 +166,22 @@ impl Csrf {
         }
     }
 
-    /// Sets the cookie when this browser had none.
-    pub fn apply(&self, resp: &mut HttpResponseBuilder) {
+    fn cookie(&self) -> Cookie<'static> {
+        Cookie::build(CSRF_COOKIE, self.token.clone())
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Strict)
+            .finish()
+    }
+
+    /// Adds the cookie to a page response when this browser had none.
+    pub fn attach(&self, mut resp: HttpResponse) -> Result<HttpResponse, PageError> {
         if self.fresh {
-            resp.cookie(
-                Cookie::build(CSRF_COOKIE, self.token.clone())
-                    .path("/")
-                    .http_only(true)
-                    .secure(self.secure)
-                    .same_site(SameSite::Strict)
-                    .finish(),
-            );
+            resp.add_cookie(&self.cookie())
+                .map_err(|e| PageError(AppError::Internal(anyhow::anyhow!("cookie: {e}"))))?;
         }
+        Ok(resp)
     }
 }
 
