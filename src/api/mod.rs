@@ -3,6 +3,7 @@
 pub mod attempts;
 pub mod auth;
 pub mod catalog;
+pub mod cohorts;
 pub mod mastery;
 pub mod ops;
 pub mod questions;
@@ -33,6 +34,7 @@ timed mock exams, mastery and cohorts. Errors are RFC 9457 `application/problem+
         (name = "auth", description = "Accounts and tokens"),
         (name = "catalog", description = "Domains, tags and blueprints"),
         (name = "attempts", description = "Mock exams and practice: start, answer, submit, result, review"),
+        (name = "cohorts", description = "Study groups and cohorts, cohort exams with windows and extensions"),
         (name = "mastery", description = "Weak areas, readiness, adaptive practice and spaced review"),
         (name = "questions", description = "The question bank: browse, author, import/export, reports"),
     )
@@ -63,6 +65,7 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
     questions::configure(cfg);
     attempts::configure(cfg);
     mastery::configure(cfg);
+    cohorts::configure(cfg);
 }
 
 /// The OpenAPI document the code generates (what `/api-docs/openapi.json` serves).

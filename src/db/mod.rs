@@ -4,6 +4,7 @@
 
 pub mod attempts;
 pub mod catalog;
+pub mod cohorts;
 pub mod mastery;
 pub mod questions;
 pub mod rate_limits;

@@ -4,6 +4,7 @@
 mod attempts;
 mod auth;
 mod browser;
+mod cohorts;
 mod errors;
 mod fault;
 mod helpers;

@@ -1,0 +1,290 @@
+//! Cohorts and cohort exams.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::api::attempts::AttemptDto;
+use crate::auth::AuthUser;
+use crate::db::cohorts::{CohortRow, ExamRow};
+use crate::error::{AppResult, Problem};
+use crate::services::{cohorts as svc, exams};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(join)
+        .service(get_one)
+        .service(members)
+        .service(remove_member)
+        .service(rotate_code)
+        .service(schedule)
+        .service(list_exams)
+        .service(start)
+        .service(extend);
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewCohort {
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CohortDto {
+    pub id: Uuid,
+    pub name: String,
+    pub owner_id: Uuid,
+    /// Whether the caller owns it.
+    pub owner: bool,
+    /// Only for the owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join_code: Option<String>,
+    pub member_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+fn dto(c: CohortRow, caller: Uuid) -> CohortDto {
+    let owner = c.owner_id == caller;
+    CohortDto {
+        id: c.id,
+        name: c.name,
+        owner_id: c.owner_id,
+        owner,
+        join_code: owner.then_some(c.join_code),
+        member_count: c.member_count,
+        created_at: c.created_at,
+    }
+}
+
+/// Create a cohort (instructors) or a study group (learners); returns its join code.
+#[utoipa::path(tag = "cohorts", request_body = NewCohort, security(("bearer" = [])), responses((status = 201, body = CohortDto), (status = 422, body = Problem)))]
+#[post("/cohorts")]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<NewCohort>,
+) -> AppResult<HttpResponse> {
+    let c = svc::create(&state.pool, user.id, &body.name).await?;
+    Ok(HttpResponse::Created().json(dto(c, user.id)))
+}
+
+/// Cohorts the caller owns or belongs to.
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<CohortDto>)))]
+#[get("/cohorts")]
+pub async fn list(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let rows = svc::list(&state.pool, user.id).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|c| dto(c, user.id))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct JoinRequest {
+    pub code: String,
+}
+
+/// Join a cohort with its code.
+#[utoipa::path(tag = "cohorts", request_body = JoinRequest, security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 422, body = Problem)))]
+#[post("/cohorts/join")]
+pub async fn join(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<JoinRequest>,
+) -> AppResult<HttpResponse> {
+    let c = svc::join(&state.pool, user.id, &body.code).await?;
+    Ok(HttpResponse::Ok().json(dto(c, user.id)))
+}
+
+/// One cohort (owner and members; 404 for everyone else).
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 404, body = Problem)))]
+#[get("/cohorts/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let c = svc::get(&state.pool, user.id, *id).await?;
+    Ok(HttpResponse::Ok().json(dto(c, user.id)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberDto {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// The roster (owner only).
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<MemberDto>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/cohorts/{id}/members")]
+pub async fn members(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let rows = svc::members(&state.pool, user.id, *id).await?;
+    let out: Vec<MemberDto> = rows
+        .into_iter()
+        .map(|m| MemberDto {
+            user_id: m.user_id,
+            display_name: m.display_name,
+            email: m.email,
+            joined_at: m.joined_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Remove a member (owner only).
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[delete("/cohorts/{id}/members/{user}")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let (id, member) = path.into_inner();
+    svc::remove_member(&state.pool, user.id, id, member).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A new join code; the old one stops working (owner only).
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[post("/cohorts/{id}/code")]
+pub async fn rotate_code(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let c = svc::rotate_code(&state.pool, user.id, *id).await?;
+    Ok(HttpResponse::Ok().json(dto(c, user.id)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewCohortExam {
+    pub blueprint: String,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    /// Shuffle question and option order per learner (default true).
+    pub shuffle: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CohortExamDto {
+    pub id: Uuid,
+    pub cohort_id: Uuid,
+    pub blueprint: String,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub shuffle: bool,
+    pub question_count: i64,
+    /// `scheduled`, `open` or `closed`, now.
+    pub state: &'static str,
+}
+
+fn exam_dto(e: ExamRow) -> CohortExamDto {
+    let now = Utc::now();
+    let state = if now < e.opens_at {
+        "scheduled"
+    } else if now <= e.closes_at {
+        "open"
+    } else {
+        "closed"
+    };
+    CohortExamDto {
+        id: e.id,
+        cohort_id: e.cohort_id,
+        blueprint: e.blueprint,
+        opens_at: e.opens_at,
+        closes_at: e.closes_at,
+        shuffle: e.shuffle,
+        question_count: e.question_count,
+        state,
+    }
+}
+
+/// Schedule a cohort exam: one question set for everyone, drawn now (owner only).
+#[utoipa::path(tag = "cohorts", request_body = NewCohortExam, security(("bearer" = [])), responses((status = 201, body = CohortExamDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[post("/cohorts/{id}/exams")]
+pub async fn schedule(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<NewCohortExam>,
+) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let e = svc::schedule(
+        &state.pool,
+        user.id,
+        *id,
+        &b.blueprint,
+        b.opens_at,
+        b.closes_at,
+        b.shuffle.unwrap_or(true),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(exam_dto(e)))
+}
+
+/// The cohort's exams (owner and members).
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<CohortExamDto>), (status = 404, body = Problem)))]
+#[get("/cohorts/{id}/exams")]
+pub async fn list_exams(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let rows = svc::exams(&state.pool, user.id, *id).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(exam_dto).collect::<Vec<_>>()))
+}
+
+/// Start my attempt at a cohort exam: members, inside the window, once (409 otherwise).
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 201, body = AttemptDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[post("/cohorts/{id}/exams/{exam}/attempts")]
+pub async fn start(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let (id, exam) = path.into_inner();
+    let attempt = svc::start(&state.pool, user.id, id, exam).await?;
+    let s = exams::get(&state.pool, user.id, attempt).await?;
+    Ok(HttpResponse::Created().json(AttemptDto::from_state(s)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ExtensionRequest {
+    pub user_id: Uuid,
+    /// Extra minutes (0 to 600), replacing any earlier extension.
+    pub minutes: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExtensionDto {
+    pub user_id: Uuid,
+    pub minutes: i32,
+}
+
+/// Extra minutes for one learner, before or during the attempt (owner only).
+#[utoipa::path(tag = "cohorts", request_body = ExtensionRequest, security(("bearer" = [])), responses((status = 200, body = ExtensionDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[post("/cohorts/{id}/exams/{exam}/extensions")]
+pub async fn extend(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<ExtensionRequest>,
+) -> AppResult<HttpResponse> {
+    let (id, exam) = path.into_inner();
+    let minutes = svc::extend(&state.pool, user.id, id, exam, body.user_id, body.minutes).await?;
+    Ok(HttpResponse::Ok().json(ExtensionDto {
+        user_id: body.user_id,
+        minutes,
+    }))
+}

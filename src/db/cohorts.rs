@@ -1,0 +1,279 @@
+//! Cohorts (study groups and instructor cohorts), members, cohort exams and extensions.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CohortRow {
+    pub id: Uuid,
+    pub name: String,
+    pub owner_id: Uuid,
+    pub join_code: String,
+    pub leaderboard: bool,
+    pub created_at: DateTime<Utc>,
+    pub member_count: i64,
+}
+
+const COHORT_SELECT: &str = "SELECT c.id, c.name, c.owner_id, c.join_code, c.leaderboard, c.created_at,
+        (SELECT count(*) FROM cohort_members m WHERE m.cohort_id = c.id) AS member_count FROM cohorts c";
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    owner: Uuid,
+    code: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO cohorts (id, name, owner_id, join_code) VALUES ($1, $2, $3, $4)",
+        id,
+        name,
+        owner,
+        code
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The cohort if `user` owns it or is a member (None otherwise: outsiders see nothing).
+pub async fn visible(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: Uuid,
+) -> sqlx::Result<Option<CohortRow>> {
+    sqlx::query_as::<_, CohortRow>(&format!(
+        "{COHORT_SELECT} WHERE c.id = $1 AND (c.owner_id = $2 OR EXISTS (SELECT 1 FROM cohort_members m WHERE m.cohort_id = c.id AND m.user_id = $2))"
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn list_for(conn: &mut PgConnection, user: Uuid) -> sqlx::Result<Vec<CohortRow>> {
+    sqlx::query_as::<_, CohortRow>(&format!(
+        "{COHORT_SELECT} WHERE c.owner_id = $1 OR EXISTS (SELECT 1 FROM cohort_members m WHERE m.cohort_id = c.id AND m.user_id = $1)
+         ORDER BY c.created_at DESC"
+    ))
+    .bind(user)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn by_code(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!("SELECT id FROM cohorts WHERE join_code = $1", code)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn add_member(conn: &mut PgConnection, cohort: Uuid, user: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO cohort_members (cohort_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        cohort,
+        user
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn is_member(conn: &mut PgConnection, cohort: Uuid, user: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM cohort_members WHERE cohort_id = $1 AND user_id = $2) AS "e!""#, cohort, user)
+        .fetch_one(conn)
+        .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRow {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+pub async fn members(conn: &mut PgConnection, cohort: Uuid) -> sqlx::Result<Vec<MemberRow>> {
+    sqlx::query_as::<_, MemberRow>(
+        "SELECT m.user_id, u.display_name, u.email::text AS email, m.joined_at FROM cohort_members m JOIN users u ON u.id = m.user_id
+         WHERE m.cohort_id = $1 ORDER BY u.display_name",
+    )
+    .bind(cohort)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn remove_member(
+    conn: &mut PgConnection,
+    cohort: Uuid,
+    user: Uuid,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query!(
+        "DELETE FROM cohort_members WHERE cohort_id = $1 AND user_id = $2",
+        cohort,
+        user
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+pub async fn set_code(conn: &mut PgConnection, cohort: Uuid, code: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE cohorts SET join_code = $2 WHERE id = $1",
+        cohort,
+        code
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExamRow {
+    pub id: Uuid,
+    pub cohort_id: Uuid,
+    pub blueprint: String,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub shuffle: bool,
+    pub question_count: i64,
+}
+
+const EXAM_SELECT: &str = "SELECT e.id, e.cohort_id, e.blueprint, e.opens_at, e.closes_at, e.shuffle,
+        (SELECT count(*) FROM cohort_exam_questions q WHERE q.exam_id = e.id) AS question_count FROM cohort_exams e";
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_exam(
+    conn: &mut PgConnection,
+    id: Uuid,
+    cohort: Uuid,
+    blueprint: &str,
+    opens_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+    shuffle: bool,
+    questions: &[(Uuid, i32)],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO cohort_exams (id, cohort_id, blueprint, opens_at, closes_at, shuffle) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        cohort,
+        blueprint,
+        opens_at,
+        closes_at,
+        shuffle
+    )
+    .execute(&mut *conn)
+    .await?;
+    let positions: Vec<i32> = (1..=questions.len() as i32).collect();
+    let ids: Vec<Uuid> = questions.iter().map(|q| q.0).collect();
+    let versions: Vec<i32> = questions.iter().map(|q| q.1).collect();
+    sqlx::query!(
+        "INSERT INTO cohort_exam_questions (exam_id, position, question_id, version)
+         SELECT $1, p, q, v FROM UNNEST($2::int4[], $3::uuid[], $4::int4[]) AS t(p, q, v)",
+        id,
+        &positions,
+        &ids,
+        &versions
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn exams(conn: &mut PgConnection, cohort: Uuid) -> sqlx::Result<Vec<ExamRow>> {
+    sqlx::query_as::<_, ExamRow>(&format!(
+        "{EXAM_SELECT} WHERE e.cohort_id = $1 ORDER BY e.opens_at"
+    ))
+    .bind(cohort)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn exam(
+    conn: &mut PgConnection,
+    cohort: Uuid,
+    exam: Uuid,
+) -> sqlx::Result<Option<ExamRow>> {
+    sqlx::query_as::<_, ExamRow>(&format!(
+        "{EXAM_SELECT} WHERE e.cohort_id = $1 AND e.id = $2"
+    ))
+    .bind(cohort)
+    .bind(exam)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The exam's fixed question set as attempt candidates (the versions drawn when it was scheduled).
+pub async fn exam_candidates(
+    conn: &mut PgConnection,
+    exam: Uuid,
+) -> sqlx::Result<Vec<crate::db::attempts::Candidate>> {
+    sqlx::query_as::<_, crate::db::attempts::Candidate>(
+        "SELECT x.question_id AS id, x.version, v.domain, v.kind, v.difficulty,
+                ARRAY(SELECT o->>'id' FROM jsonb_array_elements(v.options) AS o) AS option_ids
+         FROM cohort_exam_questions x JOIN question_versions v ON v.question_id = x.question_id AND v.version = x.version
+         WHERE x.exam_id = $1 ORDER BY x.position",
+    )
+    .bind(exam)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn extension(conn: &mut PgConnection, exam: Uuid, user: Uuid) -> sqlx::Result<i32> {
+    Ok(sqlx::query_scalar!(
+        "SELECT minutes FROM cohort_exam_extensions WHERE exam_id = $1 AND user_id = $2",
+        exam,
+        user
+    )
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or(0))
+}
+
+pub async fn set_extension(
+    conn: &mut PgConnection,
+    exam: Uuid,
+    user: Uuid,
+    minutes: i32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO cohort_exam_extensions (exam_id, user_id, minutes) VALUES ($1, $2, $3)
+         ON CONFLICT (exam_id, user_id) DO UPDATE SET minutes = EXCLUDED.minutes, updated_at = now()",
+        exam,
+        user,
+        minutes
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The member's attempt at a cohort exam, if started: (id, started_at, time limit, status).
+pub async fn member_attempt(
+    conn: &mut PgConnection,
+    exam: Uuid,
+    user: Uuid,
+) -> sqlx::Result<Option<(Uuid, DateTime<Utc>, Option<i32>, String)>> {
+    let r = sqlx::query!(
+        "SELECT id, started_at, time_limit_minutes, status FROM attempts WHERE cohort_exam_id = $1 AND user_id = $2",
+        exam,
+        user
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(r.map(|r| (r.id, r.started_at, r.time_limit_minutes, r.status)))
+}
+
+pub async fn set_deadline(
+    conn: &mut PgConnection,
+    attempt: Uuid,
+    user: Uuid,
+    deadline: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE attempts SET deadline = $3 WHERE id = $1 AND user_id = $2 AND status = 'in_progress'", attempt, user, deadline)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,329 @@
+//! Cohorts: instructors' classes and learners' study groups, joined with a code; cohort exams
+//! with one fixed question set, a window, one start per member and per-learner extensions.
+//!
+//! Powers: the owner (an instructor, or a learner who organises a study group) manages the
+//! roster and the join code and schedules cohort exams. Members see the cohort, its exams and
+//! their own attempts. Everyone else gets 404 for everything of the cohort.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db::catalog;
+use crate::db::cohorts::{self as db, CohortRow, ExamRow, MemberRow};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::exams::{assemble, create_attempt, plan, Mode, Recipe};
+
+fn not_found() -> AppError {
+    AppError::NotFound("no such cohort".into())
+}
+
+/// A join code: 8 characters without look-alikes (no 0/O, 1/l/I).
+pub fn new_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..8)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+pub async fn create(pool: &PgPool, owner: Uuid, name: &str) -> AppResult<CohortRow> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::validation("name", "must be 1 to 100 characters"));
+    }
+    let id = Uuid::new_v4();
+    let mut conn = pool.acquire().await?;
+    db::insert(&mut conn, id, name, owner, &new_code()).await?;
+    db::visible(&mut conn, id, owner)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn list(pool: &PgPool, user: Uuid) -> AppResult<Vec<CohortRow>> {
+    let mut conn = pool.acquire().await?;
+    Ok(db::list_for(&mut conn, user).await?)
+}
+
+pub async fn get(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<CohortRow> {
+    let mut conn = pool.acquire().await?;
+    db::visible(&mut conn, id, user)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// The cohort, if `user` owns it; members get 403, outsiders 404.
+pub async fn owned(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<CohortRow> {
+    let c = get(pool, user, id).await?;
+    if c.owner_id != user {
+        return Err(AppError::Forbidden(
+            "only the cohort's owner can do this".into(),
+        ));
+    }
+    Ok(c)
+}
+
+pub async fn join(pool: &PgPool, user: Uuid, code: &str) -> AppResult<CohortRow> {
+    let mut conn = pool.acquire().await?;
+    let id = db::by_code(&mut conn, code.trim().to_uppercase().as_str())
+        .await?
+        .ok_or_else(|| AppError::validation("code", "no cohort has this join code"))?;
+    db::add_member(&mut conn, id, user).await?;
+    db::visible(&mut conn, id, user)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn members(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<MemberRow>> {
+    owned(pool, user, id).await?;
+    let mut conn = pool.acquire().await?;
+    Ok(db::members(&mut conn, id).await?)
+}
+
+pub async fn remove_member(pool: &PgPool, user: Uuid, id: Uuid, member: Uuid) -> AppResult<()> {
+    owned(pool, user, id).await?;
+    let mut conn = pool.acquire().await?;
+    if !db::remove_member(&mut conn, id, member).await? {
+        return Err(AppError::NotFound("no such member".into()));
+    }
+    Ok(())
+}
+
+pub async fn rotate_code(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<CohortRow> {
+    owned(pool, user, id).await?;
+    let mut conn = pool.acquire().await?;
+    db::set_code(&mut conn, id, &new_code()).await?;
+    db::visible(&mut conn, id, user)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// Schedules a cohort exam: the question set is drawn once, now, with the versions of now.
+pub async fn schedule(
+    pool: &PgPool,
+    user: Uuid,
+    id: Uuid,
+    blueprint: &str,
+    opens_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+    shuffle: bool,
+) -> AppResult<ExamRow> {
+    owned(pool, user, id).await?;
+    let mut errors = Vec::new();
+    let bp = catalog::blueprint(pool, blueprint).await?;
+    if bp.is_none() {
+        errors.push(FieldError::new(
+            "blueprint",
+            format!("unknown blueprint `{blueprint}`"),
+        ));
+    }
+    if closes_at <= opens_at {
+        errors.push(FieldError::new("closes_at", "must be after opens_at"));
+    }
+    if closes_at <= Utc::now() {
+        errors.push(FieldError::new("closes_at", "must be in the future"));
+    }
+    let Some(bp) = bp.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    let weights = serde_json::from_value(bp.domain_weights).unwrap_or_default();
+    let mut tx = pool.begin().await?;
+    // nobody's recency applies to a shared set
+    let (chosen, _) = assemble(&mut tx, Uuid::nil(), bp.question_count as usize, &weights).await?;
+    if chosen.is_empty() {
+        return Err(AppError::Conflict(
+            "the bank has no questions for this blueprint".into(),
+        ));
+    }
+    let exam_id = Uuid::new_v4();
+    let set: Vec<(Uuid, i32)> = chosen.iter().map(|c| (c.id, c.version)).collect();
+    db::insert_exam(
+        &mut tx, exam_id, id, &bp.slug, opens_at, closes_at, shuffle, &set,
+    )
+    .await?;
+    let row = db::exam(&mut tx, id, exam_id)
+        .await?
+        .ok_or_else(not_found)?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn exams(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<ExamRow>> {
+    get(pool, user, id).await?;
+    let mut conn = pool.acquire().await?;
+    Ok(db::exams(&mut conn, id).await?)
+}
+
+/// The deadline of a member's cohort attempt: the earlier of start + limit + extension and
+/// the window's close + extension.
+pub fn deadline(
+    started: DateTime<Utc>,
+    limit_minutes: Option<i32>,
+    closes_at: DateTime<Utc>,
+    extension_minutes: i32,
+) -> DateTime<Utc> {
+    let ext = Duration::minutes(extension_minutes.into());
+    let by_window = closes_at + ext;
+    match limit_minutes {
+        Some(m) => (started + Duration::minutes(m.into()) + ext).min(by_window),
+        None => by_window,
+    }
+}
+
+/// A member starts their one attempt, inside the window.
+pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppResult<Uuid> {
+    let cohort = get(pool, user, id).await?;
+    let mut tx = pool.begin().await?;
+    if !db::is_member(&mut tx, id, user).await? {
+        return Err(AppError::Forbidden(if cohort.owner_id == user {
+            "owners do not sit their own cohort exams; join as a member to take it".into()
+        } else {
+            "only members can start cohort exams".into()
+        }));
+    }
+    let exam = db::exam(&mut tx, id, exam_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such cohort exam".into()))?;
+    let now = Utc::now();
+    let ext = db::extension(&mut tx, exam_id, user).await?;
+    if now < exam.opens_at {
+        return Err(AppError::Conflict(format!(
+            "the exam opens at {}",
+            exam.opens_at.to_rfc3339()
+        )));
+    }
+    if now > exam.closes_at + Duration::minutes(ext.into()) {
+        return Err(AppError::Conflict(format!(
+            "the exam closed at {}",
+            exam.closes_at.to_rfc3339()
+        )));
+    }
+    if let Some((attempt, ..)) = db::member_attempt(&mut tx, exam_id, user).await? {
+        return Err(AppError::Conflict(format!(
+            "you have already started this exam (attempt {attempt}); each member starts once"
+        )));
+    }
+    let bp = catalog::blueprint(pool, &exam.blueprint)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such blueprint".into()))?;
+    let mut chosen = db::exam_candidates(&mut tx, exam_id).await?;
+    if exam.shuffle {
+        chosen.shuffle(&mut rand::thread_rng());
+    }
+    let recipe = Recipe {
+        blueprint: Some(bp.slug.clone()),
+        mode: Mode::Exam,
+        count: chosen.len(),
+        weights: Default::default(),
+        time_limit_minutes: bp.time_limit_minutes,
+        pass_mark: bp.pass_mark,
+        scaled: bp.scaled,
+        shuffle_questions: false,
+        shuffle_options: exam.shuffle,
+    };
+    let items = plan(chosen, false, exam.shuffle);
+    let spec = json!({"cohort": id, "cohort_exam": exam_id});
+    let attempt = match create_attempt(
+        &mut tx,
+        user,
+        &recipe,
+        Some(exam_id),
+        items,
+        spec,
+        json!({"requested": recipe.count, "drawn": recipe.count}),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(AppError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+            return Err(AppError::Conflict(
+                "you have already started this exam; each member starts once".into(),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    db::set_deadline(
+        &mut tx,
+        attempt,
+        user,
+        deadline(now, bp.time_limit_minutes, exam.closes_at, ext),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(attempt)
+}
+
+/// Extra minutes for one member, before or during their attempt.
+pub async fn extend(
+    pool: &PgPool,
+    user: Uuid,
+    id: Uuid,
+    exam_id: Uuid,
+    member: Uuid,
+    minutes: i64,
+) -> AppResult<i32> {
+    owned(pool, user, id).await?;
+    if !(0..=600).contains(&minutes) {
+        return Err(AppError::validation("minutes", "must be 0 to 600"));
+    }
+    let mut tx = pool.begin().await?;
+    let exam = db::exam(&mut tx, id, exam_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such cohort exam".into()))?;
+    if !db::is_member(&mut tx, id, member).await? {
+        return Err(AppError::validation(
+            "user_id",
+            "is not a member of this cohort",
+        ));
+    }
+    db::set_extension(&mut tx, exam_id, member, minutes as i32).await?;
+    if let Some((attempt, started, limit, status)) =
+        db::member_attempt(&mut tx, exam_id, member).await?
+    {
+        if status == "in_progress" {
+            db::set_deadline(
+                &mut tx,
+                attempt,
+                member,
+                deadline(started, limit, exam.closes_at, minutes as i32),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(minutes as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_is_the_earlier_of_limit_and_window_plus_extension() {
+        let start = Utc::now();
+        let closes = start + Duration::minutes(60);
+        assert_eq!(
+            deadline(start, Some(30), closes, 0),
+            start + Duration::minutes(30)
+        );
+        assert_eq!(deadline(start, Some(90), closes, 0), closes);
+        assert_eq!(
+            deadline(start, Some(90), closes, 15),
+            closes + Duration::minutes(15)
+        );
+        assert_eq!(
+            deadline(start, Some(30), closes, 10),
+            start + Duration::minutes(40)
+        );
+    }
+
+    #[test]
+    fn codes_avoid_look_alikes() {
+        let c = new_code();
+        assert_eq!(c.len(), 8);
+        assert!(!c.contains(['0', 'O', '1', 'I', 'l']));
+    }
+}

@@ -1,0 +1,332 @@
+//! Cohorts and cohort exams over HTTP: roster, join codes, windows, one start per member,
+//! one question set for everyone, extensions, and who may see what.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, Utc};
+use exambank::domain::user::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::attempts::seed_fixture;
+use crate::helpers::{bearer, error_fields, problem, TestApp};
+
+struct Class {
+    app: TestApp,
+    teacher: Value,
+    ann: Value,
+    bob: Value,
+    outsider: Value,
+    other_teacher: Value,
+    id: String,
+}
+
+async fn class(pool: PgPool) -> Class {
+    let app = TestApp::spawn(pool).await;
+    let teacher = app.user_with_role("t@example.com", Role::Instructor).await;
+    let other_teacher = app.user_with_role("t2@example.com", Role::Instructor).await;
+    let ann = app.register("ann@example.com").await;
+    let bob = app.register("bob@example.com").await;
+    let outsider = app.register("eve@example.com").await;
+    let r = app
+        .post("/api/v1/cohorts")
+        .header("authorization", bearer(&teacher))
+        .json(&json!({"name": "Spring cohort"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let code = c["join_code"].as_str().unwrap().to_string();
+    for who in [&ann, &bob] {
+        let r = app
+            .post("/api/v1/cohorts/join")
+            .header("authorization", bearer(who))
+            .json(&json!({"code": code.to_lowercase()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    Class {
+        id: c["id"].as_str().unwrap().to_string(),
+        app,
+        teacher,
+        ann,
+        bob,
+        outsider,
+        other_teacher,
+    }
+}
+
+impl Class {
+    async fn schedule(&self, opens: chrono::DateTime<Utc>, closes: chrono::DateTime<Utc>) -> Value {
+        let r = self
+            .app
+            .post(&format!("/api/v1/cohorts/{}/exams", self.id))
+            .header("authorization", bearer(&self.teacher))
+            .json(&json!({"blueprint": "quick", "opens_at": opens, "closes_at": closes}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        r.json().await.unwrap()
+    }
+    async fn start(&self, who: &Value, exam: &str) -> reqwest::Response {
+        self.app
+            .post(&format!(
+                "/api/v1/cohorts/{}/exams/{exam}/attempts",
+                self.id
+            ))
+            .header("authorization", bearer(who))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn roster_codes_and_access(pool: PgPool) {
+    let _b = seed_fixture(&pool, 4).await;
+    let c = class(pool).await;
+    let app = &c.app;
+    // members see the cohort without its code; the owner sees the code
+    let as_member: Value = app
+        .get(&format!("/api/v1/cohorts/{}", c.id))
+        .header("authorization", bearer(&c.ann))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(as_member.get("join_code").is_none());
+    assert_eq!(as_member["member_count"], 2);
+    let mine: Value = app
+        .get("/api/v1/cohorts")
+        .header("authorization", bearer(&c.bob))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    // outsiders and other instructors get 404 for everything of the cohort
+    for who in [&c.outsider, &c.other_teacher] {
+        for path in [
+            format!("/api/v1/cohorts/{}", c.id),
+            format!("/api/v1/cohorts/{}/exams", c.id),
+            format!("/api/v1/cohorts/{}/members", c.id),
+        ] {
+            problem(
+                app.get(&path)
+                    .header("authorization", bearer(who))
+                    .send()
+                    .await
+                    .unwrap(),
+                404,
+            )
+            .await;
+        }
+    }
+    // members cannot manage the roster
+    problem(
+        app.get(&format!("/api/v1/cohorts/{}/members", c.id))
+            .header("authorization", bearer(&c.ann))
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    let roster: Value = app
+        .get(&format!("/api/v1/cohorts/{}/members", c.id))
+        .header("authorization", bearer(&c.teacher))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(roster.as_array().unwrap().len(), 2);
+    // rotating the code retires the old one
+    let before: Value = app
+        .get(&format!("/api/v1/cohorts/{}", c.id))
+        .header("authorization", bearer(&c.teacher))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let after: Value = app
+        .post(&format!("/api/v1/cohorts/{}/code", c.id))
+        .header("authorization", bearer(&c.teacher))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(before["join_code"], after["join_code"]);
+    let r = app
+        .post("/api/v1/cohorts/join")
+        .header("authorization", bearer(&c.outsider))
+        .json(&json!({"code": before["join_code"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_fields(&problem(r, 422).await), ["code"]);
+    // removing a member
+    let bob_id = c.bob["user"]["id"].as_str().unwrap();
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/cohorts/{}/members/{bob_id}", c.id)))
+        .header("authorization", bearer(&c.teacher))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    problem(
+        app.get(&format!("/api/v1/cohorts/{}", c.id))
+            .header("authorization", bearer(&c.bob))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn windows_one_start_one_question_set_and_extensions(pool: PgPool) {
+    let _b = seed_fixture(&pool, 4).await;
+    let c = class(pool.clone()).await;
+    let now = Utc::now();
+    // members cannot schedule; bad windows are 422
+    let r = c
+        .app
+        .post(&format!("/api/v1/cohorts/{}/exams", c.id))
+        .header("authorization", bearer(&c.ann))
+        .json(
+            &json!({"blueprint": "quick", "opens_at": now, "closes_at": now + Duration::hours(1)}),
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403).await;
+    let r = c
+        .app
+        .post(&format!("/api/v1/cohorts/{}/exams", c.id))
+        .header("authorization", bearer(&c.teacher))
+        .json(&json!({"blueprint": "nope", "opens_at": now, "closes_at": now - Duration::hours(1)}))
+        .send()
+        .await
+        .unwrap();
+    let fields = error_fields(&problem(r, 422).await);
+    assert!(fields.contains(&"blueprint".to_string()) && fields.contains(&"closes_at".to_string()));
+
+    // before the window opens: 409
+    let later = c
+        .schedule(now + Duration::hours(1), now + Duration::hours(2))
+        .await;
+    assert_eq!(later["state"], "scheduled");
+    problem(c.start(&c.ann, later["id"].as_str().unwrap()).await, 409).await;
+
+    // an open window
+    let exam = c
+        .schedule(now - Duration::minutes(5), now + Duration::hours(2))
+        .await;
+    let eid = exam["id"].as_str().unwrap();
+    assert_eq!(exam["question_count"], 20);
+    problem(c.start(&c.outsider, eid).await, 404).await;
+    problem(c.start(&c.teacher, eid).await, 403).await;
+    let r = c.start(&c.ann, eid).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let ann_attempt: Value = r.json().await.unwrap();
+    problem(c.start(&c.ann, eid).await, 409).await;
+    let bob_attempt: Value = c.start(&c.bob, eid).await.json().await.unwrap();
+    let set = |a: &Value| -> BTreeSet<(String, i64)> {
+        a["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["question_id"].as_str().unwrap().to_string(),
+                    q["version"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        set(&ann_attempt),
+        set(&bob_attempt),
+        "the same question set for every member"
+    );
+    assert_eq!(set(&ann_attempt).len(), 20);
+
+    // deadline: start + 30 minutes (quick), then an extension moves it
+    let deadline =
+        |a: &Value| chrono::DateTime::parse_from_rfc3339(a["deadline"].as_str().unwrap()).unwrap();
+    let started =
+        chrono::DateTime::parse_from_rfc3339(ann_attempt["started_at"].as_str().unwrap()).unwrap();
+    assert_eq!((deadline(&ann_attempt) - started).num_minutes(), 30);
+    let ann_id = c.ann["user"]["id"].as_str().unwrap().to_string();
+    let r = c
+        .app
+        .post(&format!("/api/v1/cohorts/{}/exams/{eid}/extensions", c.id))
+        .header("authorization", bearer(&c.teacher))
+        .json(&json!({"user_id": ann_id, "minutes": 15}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let now_state: Value = c
+        .app
+        .get(&format!(
+            "/api/v1/attempts/{}",
+            ann_attempt["id"].as_str().unwrap()
+        ))
+        .header("authorization", bearer(&c.ann))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (deadline(&now_state) - started).num_minutes(),
+        45,
+        "extension applied during the attempt"
+    );
+    let r = c
+        .app
+        .post(&format!("/api/v1/cohorts/{}/exams/{eid}/extensions", c.id))
+        .header("authorization", bearer(&c.ann))
+        .json(&json!({"user_id": ann_id, "minutes": 500}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403).await;
+
+    // after the window closes: 409 (the window is moved into the past in the database)
+    let closing = c
+        .schedule(now - Duration::hours(2), now + Duration::minutes(1))
+        .await;
+    sqlx::query(
+        "UPDATE cohort_exams SET closes_at = now() - interval '1 minute' WHERE id = $1::uuid",
+    )
+    .bind(closing["id"].as_str().unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+    problem(c.start(&c.ann, closing["id"].as_str().unwrap()).await, 409).await;
+}
