@@ -25,7 +25,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(schedule)
         .service(list_exams)
         .service(start)
-        .service(extend);
+        .service(extend)
+        .service(results_csv)
+        .service(results);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -287,4 +289,164 @@ pub async fn extend(
         user_id: body.user_id,
         minutes,
     }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LearnerResultDto {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    /// `not_started`, `in_progress`, `submitted` or `expired`.
+    pub status: String,
+    pub attempt_id: Option<Uuid>,
+    pub correct: Option<i64>,
+    pub total: Option<i64>,
+    pub percent: Option<f64>,
+    pub scaled_score: Option<i64>,
+    pub passed: Option<bool>,
+    pub domains: Option<serde_json::Value>,
+    pub time_used_seconds: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DomainMeanDto {
+    pub domain: String,
+    pub mean_percent: f64,
+    pub attempts: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OptionShareDto {
+    pub id: String,
+    pub text: String,
+    pub correct: bool,
+    /// Share of finished learners who chose it.
+    pub share: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ItemStatDto {
+    pub position: i32,
+    pub question_id: Uuid,
+    pub version: i32,
+    pub domain: String,
+    pub stem: String,
+    /// Share who answered it right.
+    pub facility: f64,
+    /// Point-biserial correlation with the total score.
+    pub discrimination: Option<f64>,
+    /// Negative discrimination: review the question.
+    pub flagged: bool,
+    pub options: Vec<OptionShareDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CohortResultsDto {
+    pub exam: CohortExamDto,
+    pub learners: Vec<LearnerResultDto>,
+    pub domains: Vec<DomainMeanDto>,
+    pub items: Vec<ItemStatDto>,
+}
+
+fn r3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Results for the owner: per learner, per domain (cohort mean), item statistics.
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortResultsDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/cohorts/{id}/exams/{exam}/results")]
+pub async fn results(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let (id, exam) = path.into_inner();
+    let r = svc::results(&state.pool, user.id, id, exam).await?;
+    let learners = r
+        .learners
+        .into_iter()
+        .map(|l| {
+            let res = l.row.result.as_ref();
+            LearnerResultDto {
+                user_id: l.row.user_id,
+                display_name: l.row.display_name.clone(),
+                email: l.row.email.clone(),
+                status: l.status,
+                attempt_id: l.row.attempt_id,
+                correct: res.and_then(|v| v["correct"].as_i64()),
+                total: res.and_then(|v| v["total"].as_i64()),
+                percent: res.and_then(|v| v["percent"].as_f64()),
+                scaled_score: res.and_then(|v| v["scaled_score"].as_i64()),
+                passed: res.and_then(|v| v["passed"].as_bool()),
+                domains: res.map(|v| v["domains"].clone()),
+                time_used_seconds: l.time_used_seconds,
+            }
+        })
+        .collect();
+    let domains = r
+        .domains
+        .into_iter()
+        .map(|(domain, (mean, n))| DomainMeanDto {
+            domain,
+            mean_percent: r3(mean),
+            attempts: n,
+        })
+        .collect();
+    let items = r
+        .items
+        .into_iter()
+        .map(|i| ItemStatDto {
+            position: i.item.position,
+            question_id: i.item.question_id,
+            version: i.item.version,
+            domain: i.item.domain.clone(),
+            stem: i.item.stem.clone(),
+            facility: r3(i.stat.facility),
+            discrimination: i.stat.discrimination.map(r3),
+            flagged: i.stat.flagged,
+            options: i
+                .item
+                .options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|o| {
+                            let id = o["id"].as_str().unwrap_or_default().to_string();
+                            OptionShareDto {
+                                share: r3(i.stat.option_shares.get(&id).copied().unwrap_or(0.0)),
+                                text: o["text"].as_str().unwrap_or_default().into(),
+                                correct: o["correct"].as_bool().unwrap_or(false),
+                                id,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(CohortResultsDto {
+        exam: exam_dto(r.exam),
+        learners,
+        domains,
+        items,
+    }))
+}
+
+/// The per-learner table as CSV (owner only).
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/cohorts/{id}/exams/{exam}/results.csv")]
+pub async fn results_csv(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let (id, exam) = path.into_inner();
+    let r = svc::results(&state.pool, user.id, id, exam).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"results.csv\"",
+        ))
+        .body(svc::results_csv(&r)))
 }

@@ -2,6 +2,7 @@
 
 pub mod assembly;
 pub mod gift;
+pub mod itemstats;
 pub mod mastery;
 pub mod question;
 pub mod reviews;

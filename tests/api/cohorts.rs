@@ -330,3 +330,134 @@ async fn windows_one_start_one_question_set_and_extensions(pool: PgPool) {
     .unwrap();
     problem(c.start(&c.ann, closing["id"].as_str().unwrap()).await, 409).await;
 }
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn results_item_statistics_and_csv(pool: PgPool) {
+    let _b = seed_fixture(&pool, 4).await;
+    let c = class(pool.clone()).await;
+    let now = Utc::now();
+    let exam = c
+        .schedule(now - Duration::minutes(5), now + Duration::hours(2))
+        .await;
+    let eid = exam["id"].as_str().unwrap();
+    // ann answers everything right; bob gets the question of ann's position 1 wrong
+    let mut wrong_question = String::new();
+    for (who, miss_first) in [(&c.ann, false), (&c.bob, true)] {
+        let a: Value = c.start(who, eid).await.json().await.unwrap();
+        let id = a["id"].as_str().unwrap();
+        for q in a["questions"].as_array().unwrap() {
+            let pos = q["position"].as_i64().unwrap();
+            let k = crate::attempts::key(&pool, id, pos).await;
+            let qid = q["question_id"].as_str().unwrap().to_string();
+            let choices = if miss_first
+                && (wrong_question.is_empty() || wrong_question == qid)
+                && q["kind"] == "single"
+            {
+                wrong_question = qid;
+                vec![q["options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["id"].as_str().unwrap().to_string())
+                    .find(|o| !k.contains(o))
+                    .unwrap()]
+            } else {
+                k
+            };
+            assert_eq!(
+                crate::attempts::put_answer(&c.app, who, id, pos, json!({"choices": choices}))
+                    .await
+                    .status(),
+                200
+            );
+        }
+        c.app
+            .post(&format!("/api/v1/attempts/{id}/submit"))
+            .header("authorization", bearer(who))
+            .send()
+            .await
+            .unwrap();
+    }
+    let path = format!("/api/v1/cohorts/{}/exams/{eid}/results", c.id);
+    problem(
+        c.app
+            .get(&path)
+            .header("authorization", bearer(&c.ann))
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    problem(
+        c.app
+            .get(&path)
+            .header("authorization", bearer(&c.other_teacher))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    let r: Value = c
+        .app
+        .get(&path)
+        .header("authorization", bearer(&c.teacher))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let learners = r["learners"].as_array().unwrap();
+    assert_eq!(learners.len(), 2);
+    let by_email = |e: &str| learners.iter().find(|l| l["email"] == e).unwrap().clone();
+    assert_eq!(by_email("ann@example.com")["correct"], 20);
+    assert_eq!(by_email("bob@example.com")["correct"], 19);
+    assert_eq!(by_email("bob@example.com")["status"], "submitted");
+    // the item bob missed: facility 0.5, discrimination (20 − 19) / 0.5 × 0.5 = 1.0
+    let items = r["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    let missed = items
+        .iter()
+        .find(|i| i["question_id"] == wrong_question.as_str())
+        .unwrap();
+    assert_eq!(missed["facility"], 0.5);
+    assert_eq!(missed["discrimination"], 1.0);
+    assert_eq!(missed["flagged"], false);
+    let shares: f64 = missed["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["share"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (shares - 1.0).abs() < 1e-9,
+        "each of the two learners chose one option"
+    );
+    assert!(items
+        .iter()
+        .filter(|i| i["question_id"] != wrong_question.as_str())
+        .all(|i| i["facility"] == 1.0 && i["discrimination"].is_null()));
+    assert!(!r["domains"].as_array().unwrap().is_empty());
+
+    let csv = c
+        .app
+        .get(&format!("{path}.csv"))
+        .header("authorization", bearer(&c.teacher))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text
+        .trim_start_matches('\u{feff}')
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].starts_with(
+        "learner,email,status,correct,total,percent,scaled_score,passed,time_used_seconds,"
+    ));
+    assert!(lines.iter().any(|l| l.starts_with("Test Learner,ann@example.com,submitted,20,20,100.0,1000,true,")), "{text}");
+}
