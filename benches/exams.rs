@@ -257,7 +257,7 @@ end
             .unwrap();
         without.push(t.elapsed());
         let t = Instant::now();
-        exambank::services::learning::on_answer(&mut tx, item.0, it, k % 2 == 0, 20_000)
+        exambank::services::learning::on_answer(&mut tx, item.0, it, k % 2 == 0, 20_000, None)
             .await
             .unwrap();
         with.push(t.elapsed());

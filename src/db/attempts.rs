@@ -188,6 +188,25 @@ pub struct AnswerTarget {
     pub deadline: Option<DateTime<Utc>>,
     #[sqlx(flatten)]
     pub item: ItemRow,
+    /// The learner's FSRS card for this question, read in the same round trip.
+    pub card_stability: Option<f64>,
+    pub card_difficulty: Option<f64>,
+    pub card_last_review: Option<DateTime<Utc>>,
+    pub card_reps: Option<i32>,
+    pub card_lapses: Option<i32>,
+}
+
+impl AnswerTarget {
+    pub fn card(&self) -> Option<crate::db::mastery::CardRow> {
+        Some(crate::db::mastery::CardRow {
+            stability: self.card_stability?,
+            difficulty: self.card_difficulty?,
+            due_at: self.card_last_review?,
+            last_review_at: self.card_last_review?,
+            reps: self.card_reps?,
+            lapses: self.card_lapses?,
+        })
+    }
 }
 
 pub async fn lock_for_answer(
@@ -197,7 +216,10 @@ pub async fn lock_for_answer(
     position: i32,
 ) -> sqlx::Result<Option<AnswerTarget>> {
     sqlx::query_as::<_, AnswerTarget>(&format!(
-        "SELECT t.status, t.mode, t.deadline, {} JOIN attempts t ON t.id = a.attempt_id AND t.user_id = a.user_id
+        "SELECT t.status, t.mode, t.deadline, c.stability AS card_stability, c.difficulty AS card_difficulty,
+                c.last_review_at AS card_last_review, c.reps AS card_reps, c.lapses AS card_lapses, {}
+         JOIN attempts t ON t.id = a.attempt_id AND t.user_id = a.user_id
+         LEFT JOIN review_cards c ON c.user_id = a.user_id AND c.question_id = a.question_id
          WHERE a.attempt_id = $1 AND a.user_id = $2 AND a.position = $3 FOR UPDATE OF a FOR SHARE OF t",
         ITEM_SELECT.trim_start_matches("SELECT ")
     ))

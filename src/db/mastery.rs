@@ -37,24 +37,43 @@ pub async fn lock_areas(
     .await
 }
 
-/// Writes the updated areas and today's snapshot of the domain among them, in one statement.
-pub async fn save(conn: &mut PgConnection, user_id: Uuid, rows: &[MasteryRow]) -> sqlx::Result<()> {
+/// Writes everything one answer teaches in one statement: the updated areas, today's snapshot
+/// of the domain among them, the FSRS card and the per-question answer statistics.
+pub async fn save_learning(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    rows: &[MasteryRow],
+    question: Uuid,
+    card: &CardRow,
+    correct: bool,
+) -> sqlx::Result<()> {
     let kinds: Vec<&str> = rows.iter().map(|r| r.area_kind.as_str()).collect();
     let areas: Vec<&str> = rows.iter().map(|r| r.area.as_str()).collect();
     let ability: Vec<f64> = rows.iter().map(|r| r.ability).collect();
     let variance: Vec<f64> = rows.iter().map(|r| r.variance).collect();
     let answered: Vec<i32> = rows.iter().map(|r| r.answered).collect();
-    let correct: Vec<i32> = rows.iter().map(|r| r.correct).collect();
+    let right: Vec<i32> = rows.iter().map(|r| r.correct).collect();
     sqlx::query(
         "WITH upd AS (
              UPDATE mastery m SET ability = t.ab, variance = t.va, answered = t.an, correct = t.co, updated_at = now()
              FROM UNNEST($2::text[], $3::text[], $4::float8[], $5::float8[], $6::int4[], $7::int4[]) AS t(k, a, ab, va, an, co)
              WHERE m.user_id = $1 AND m.area_kind = t.k AND m.area = t.a
-             RETURNING m.area_kind, m.area, m.ability, m.variance, m.answered)
-         INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered)
-         SELECT $1, CURRENT_DATE, area, ability, variance, answered FROM upd WHERE area_kind = 'domain'
-         ON CONFLICT (user_id, day, domain) DO UPDATE SET ability = EXCLUDED.ability, variance = EXCLUDED.variance,
-             answered = EXCLUDED.answered",
+             RETURNING m.area_kind, m.area, m.ability, m.variance, m.answered),
+         snap AS (
+             INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered)
+             SELECT $1, CURRENT_DATE, area, ability, variance, answered FROM upd WHERE area_kind = 'domain'
+             ON CONFLICT (user_id, day, domain) DO UPDATE SET ability = EXCLUDED.ability, variance = EXCLUDED.variance,
+                 answered = EXCLUDED.answered),
+         card AS (
+             INSERT INTO review_cards (user_id, question_id, stability, difficulty, due_at, last_review_at, reps, lapses)
+             VALUES ($1, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (user_id, question_id) DO UPDATE SET stability = EXCLUDED.stability, difficulty = EXCLUDED.difficulty,
+                 due_at = EXCLUDED.due_at, last_review_at = EXCLUDED.last_review_at, reps = EXCLUDED.reps, lapses = EXCLUDED.lapses)
+         INSERT INTO user_question_stats (user_id, question_id, last_seen_at, last_answered_at, last_correct, times_answered, times_correct)
+         VALUES ($1, $8, now(), now(), $15, 1, CASE WHEN $15 THEN 1 ELSE 0 END)
+         ON CONFLICT (user_id, question_id) DO UPDATE SET last_answered_at = now(), last_correct = $15,
+             times_answered = user_question_stats.times_answered + 1,
+             times_correct = user_question_stats.times_correct + CASE WHEN $15 THEN 1 ELSE 0 END",
     )
     .bind(user_id)
     .bind(&kinds)
@@ -62,7 +81,15 @@ pub async fn save(conn: &mut PgConnection, user_id: Uuid, rows: &[MasteryRow]) -
     .bind(&ability)
     .bind(&variance)
     .bind(&answered)
-    .bind(&correct)
+    .bind(&right)
+    .bind(question)
+    .bind(card.stability)
+    .bind(card.difficulty)
+    .bind(card.due_at)
+    .bind(card.last_review_at)
+    .bind(card.reps)
+    .bind(card.lapses)
+    .bind(correct)
     .execute(conn)
     .await?;
     Ok(())
@@ -124,45 +151,6 @@ pub struct CardRow {
     pub last_review_at: DateTime<Utc>,
     pub reps: i32,
     pub lapses: i32,
-}
-
-pub async fn card_for_update(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    question: Uuid,
-) -> sqlx::Result<Option<CardRow>> {
-    sqlx::query_as::<_, CardRow>(
-        "SELECT stability, difficulty, due_at, last_review_at, reps, lapses FROM review_cards WHERE user_id = $1 AND question_id = $2 FOR UPDATE",
-    )
-    .bind(user_id)
-    .bind(question)
-    .fetch_optional(conn)
-    .await
-}
-
-pub async fn save_card(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    question: Uuid,
-    c: &CardRow,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO review_cards (user_id, question_id, stability, difficulty, due_at, last_review_at, reps, lapses)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (user_id, question_id) DO UPDATE SET stability = EXCLUDED.stability, difficulty = EXCLUDED.difficulty,
-             due_at = EXCLUDED.due_at, last_review_at = EXCLUDED.last_review_at, reps = EXCLUDED.reps, lapses = EXCLUDED.lapses",
-        user_id,
-        question,
-        c.stability,
-        c.difficulty,
-        c.due_at,
-        c.last_review_at,
-        c.reps,
-        c.lapses
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -556,6 +556,7 @@ pub async fn answer(
             "the deadline has passed; the attempt was finalized as expired".into(),
         ));
     }
+    let card = target.card();
     let mode = target.mode;
     let item = target.item;
     let choices = match input.choices {
@@ -613,8 +614,8 @@ pub async fn answer(
         .await?;
         if let Some(c) = correct {
             if item.choices != choices {
-                db::record_answer_stats(&mut tx, user_id, item.question_id, c).await?;
-                crate::services::learning::on_answer(&mut tx, user_id, &item, c, add).await?;
+                crate::services::learning::on_answer(&mut tx, user_id, &item, c, add, card.clone())
+                    .await?;
             }
         }
         rev

@@ -15,13 +15,16 @@ use crate::domain::mastery::{improvement_value, readiness, Belief, Readiness};
 use crate::domain::reviews::{next_state, CardState};
 use crate::error::{AppError, AppResult};
 
-/// Called inside the answer's transaction for a newly answered (or changed) question.
+/// Called inside the answer's transaction for a newly answered (or changed) question: updates
+/// the domain and tag beliefs, today's snapshot, the FSRS card (`previous` was read with the
+/// answer's locking read) and the answer statistics — two statements in all.
 pub async fn on_answer(
     conn: &mut PgConnection,
     user_id: Uuid,
     item: &ItemRow,
     correct: bool,
     time_ms: i64,
+    previous: Option<CardRow>,
 ) -> AppResult<()> {
     let mut areas: Vec<(String, String)> = vec![("domain".into(), item.domain.clone())];
     let mut tags = item.tags.clone();
@@ -41,15 +44,14 @@ pub async fn on_answer(
         r.answered += 1;
         r.correct += i32::from(correct);
     }
-    db::save(conn, user_id, &rows).await?;
     let now = Utc::now();
-    let prev = db::card_for_update(conn, user_id, item.question_id).await?;
-    let elapsed = prev
+    let elapsed = previous
         .as_ref()
         .map(|c| (now - c.last_review_at).num_seconds() as f64 / 86_400.0)
         .unwrap_or(0.0);
     let state = next_state(
-        prev.as_ref()
+        previous
+            .as_ref()
             .map(|c| CardState {
                 stability: c.stability,
                 difficulty: c.difficulty,
@@ -70,7 +72,7 @@ pub async fn on_answer(
         reps: state.reps,
         lapses: state.lapses,
     };
-    db::save_card(conn, user_id, item.question_id, &card).await?;
+    db::save_learning(conn, user_id, &rows, item.question_id, &card, correct).await?;
     Ok(())
 }
 
