@@ -27,7 +27,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(start)
         .service(extend)
         .service(results_csv)
-        .service(results);
+        .service(results)
+        .service(group_mastery);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -449,4 +450,68 @@ pub async fn results_csv(
             "attachment; filename=\"results.csv\"",
         ))
         .body(svc::results_csv(&r)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupAreaDto {
+    /// `domain` or `tag`.
+    pub kind: String,
+    pub area: String,
+    /// Mean of the members' estimates (members without answers count at the prior in domains).
+    pub mean_estimate: f64,
+    /// Members whose estimate is below what passing needs (68.9% right).
+    pub below_threshold: usize,
+    pub members: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberAreaDto {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub domain: String,
+    pub estimate: f64,
+    pub answered: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupMasteryDto {
+    pub areas: Vec<GroupAreaDto>,
+    /// Per member and domain: for the owner, and for members when the leaderboard is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<MemberAreaDto>>,
+}
+
+/// The group's weak areas (owner and members; names only for the owner unless the leaderboard is on).
+#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = GroupMasteryDto), (status = 404, body = Problem)))]
+#[get("/cohorts/{id}/mastery")]
+pub async fn group_mastery(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let g = svc::group_mastery(&state.pool, user.id, *id).await?;
+    Ok(HttpResponse::Ok().json(GroupMasteryDto {
+        areas: g
+            .areas
+            .into_iter()
+            .map(|a| GroupAreaDto {
+                kind: a.kind,
+                area: a.area,
+                mean_estimate: r3(a.mean_estimate),
+                below_threshold: a.below_threshold,
+                members: a.members,
+            })
+            .collect(),
+        members: g.members.map(|m| {
+            m.into_iter()
+                .map(|x| MemberAreaDto {
+                    user_id: x.user_id,
+                    display_name: x.display_name,
+                    domain: x.domain,
+                    estimate: r3(x.estimate),
+                    answered: x.answered,
+                })
+                .collect()
+        }),
+    }))
 }

@@ -348,3 +348,47 @@ pub async fn exam_responses(conn: &mut PgConnection, exam: Uuid) -> sqlx::Result
     .fetch_all(conn)
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberMasteryRow {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub area_kind: Option<String>,
+    pub area: Option<String>,
+    pub ability: Option<f64>,
+    pub variance: Option<f64>,
+    pub answered: Option<i32>,
+}
+
+/// Every member's mastery rows (members without answers appear once with NULLs).
+pub async fn member_mastery(
+    conn: &mut PgConnection,
+    cohort: Uuid,
+) -> sqlx::Result<Vec<MemberMasteryRow>> {
+    sqlx::query_as::<_, MemberMasteryRow>(
+        "SELECT m.user_id, u.display_name, x.area_kind, x.area, x.ability, x.variance, x.answered
+         FROM cohort_members m JOIN users u ON u.id = m.user_id
+         LEFT JOIN mastery x ON x.user_id = m.user_id
+         WHERE m.cohort_id = $1 ORDER BY u.display_name, m.user_id",
+    )
+    .bind(cohort)
+    .fetch_all(conn)
+    .await
+}
+
+/// The result of an attempt at a cohort exam of a cohort `owner` owns.
+pub async fn owned_attempt_result(
+    conn: &mut PgConnection,
+    attempt: Uuid,
+    owner: Uuid,
+) -> sqlx::Result<Option<Option<serde_json::Value>>> {
+    let r = sqlx::query!(
+        "SELECT t.result FROM attempts t JOIN cohort_exams e ON e.id = t.cohort_exam_id JOIN cohorts c ON c.id = e.cohort_id
+         WHERE t.id = $1 AND c.owner_id = $2",
+        attempt,
+        owner
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(r.map(|r| r.result))
+}

@@ -479,6 +479,134 @@ pub fn results_csv(r: &ExamResults) -> String {
     out
 }
 
+/// The scaled pass mark as a share of questions right: (720 − 100) / 900.
+pub const PASS_SHARE: f64 = (720.0 - 100.0) / 900.0;
+
+pub struct GroupArea {
+    pub kind: String,
+    pub area: String,
+    pub mean_estimate: f64,
+    pub below_threshold: usize,
+    pub members: usize,
+}
+
+pub struct MemberArea {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub domain: String,
+    pub estimate: f64,
+    pub answered: i32,
+}
+
+pub struct GroupMastery {
+    pub areas: Vec<GroupArea>,
+    /// Per member and domain: for the owner always, for members only when the owner enabled
+    /// the leaderboard.
+    pub members: Option<Vec<MemberArea>>,
+}
+
+/// The group's weak areas: mean estimate per domain and tag, and how many members are below
+/// the estimate that passing needs.
+pub async fn group_mastery(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<GroupMastery> {
+    use crate::domain::mastery::Belief;
+    use std::collections::{BTreeMap, BTreeSet};
+    let cohort = get(pool, user, id).await?;
+    let mut conn = pool.acquire().await?;
+    let rows = db::member_mastery(&mut conn, id).await?;
+    let domains: Vec<String> = catalog::domain_weights(pool)
+        .await?
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+    let members: BTreeMap<Uuid, String> = rows
+        .iter()
+        .map(|r| (r.user_id, r.display_name.clone()))
+        .collect();
+    // (kind, area) → member → estimate
+    let mut est: BTreeMap<(String, String), BTreeMap<Uuid, (f64, i32)>> = BTreeMap::new();
+    for r in &rows {
+        if let (Some(k), Some(a), Some(mu), Some(var)) =
+            (&r.area_kind, &r.area, r.ability, r.variance)
+        {
+            est.entry((k.clone(), a.clone())).or_default().insert(
+                r.user_id,
+                (Belief { mu, var }.estimate(), r.answered.unwrap_or(0)),
+            );
+        }
+    }
+    let prior = Belief::PRIOR.estimate();
+    let mut keys: BTreeSet<(String, String)> = domains
+        .iter()
+        .map(|d| ("domain".to_string(), d.clone()))
+        .collect();
+    keys.extend(est.keys().cloned());
+    let areas = keys
+        .into_iter()
+        .map(|(kind, area)| {
+            let per = est.get(&(kind.clone(), area.clone()));
+            // members without answers in a domain count at the prior; tags only over those who answered
+            let values: Vec<f64> = if kind == "domain" {
+                members
+                    .keys()
+                    .map(|m| per.and_then(|p| p.get(m)).map_or(prior, |v| v.0))
+                    .collect()
+            } else {
+                per.map(|p| p.values().map(|v| v.0).collect())
+                    .unwrap_or_default()
+            };
+            GroupArea {
+                mean_estimate: if values.is_empty() {
+                    prior
+                } else {
+                    values.iter().sum::<f64>() / values.len() as f64
+                },
+                below_threshold: values.iter().filter(|v| **v < PASS_SHARE).count(),
+                members: values.len(),
+                kind,
+                area,
+            }
+        })
+        .collect();
+    let show_members = cohort.owner_id == user || cohort.leaderboard;
+    let members = show_members.then(|| {
+        let mut out = Vec::new();
+        for (m, name) in &members {
+            for d in &domains {
+                let v = est
+                    .get(&("domain".to_string(), d.clone()))
+                    .and_then(|p| p.get(m))
+                    .copied()
+                    .unwrap_or((prior, 0));
+                out.push(MemberArea {
+                    user_id: *m,
+                    display_name: name.clone(),
+                    domain: d.clone(),
+                    estimate: v.0,
+                    answered: v.1,
+                });
+            }
+        }
+        out
+    });
+    Ok(GroupMastery { areas, members })
+}
+
+/// An instructor reads the result of an attempt at one of their own cohort exams.
+pub async fn owned_attempt_result(
+    pool: &PgPool,
+    owner: Uuid,
+    attempt: Uuid,
+) -> AppResult<Option<serde_json::Value>> {
+    let mut conn = pool.acquire().await?;
+    match db::owned_attempt_result(&mut conn, attempt, owner).await? {
+        None => Ok(None),
+        Some(None) => Err(AppError::Conflict(
+            "the attempt is still in progress".into(),
+        )),
+        Some(Some(r)) => Ok(Some(r)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

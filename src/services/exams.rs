@@ -697,9 +697,17 @@ pub fn result_json(attempt: &AttemptRow, items: &[ItemRow]) -> Value {
     })
 }
 
-/// The result after finalization (409 before: answers never leak).
+/// The result after finalization (409 before: answers never leak). The owner of the attempt,
+/// or the instructor who owns the cohort exam it belongs to.
 pub async fn result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value> {
-    let state = get(pool, user_id, id).await?;
+    let state = match get(pool, user_id, id).await {
+        Err(AppError::NotFound(m)) => {
+            return crate::services::cohorts::owned_attempt_result(pool, user_id, id)
+                .await?
+                .ok_or(AppError::NotFound(m));
+        }
+        other => other?,
+    };
     state.attempt.result.ok_or_else(|| {
         AppError::Conflict("the attempt is still in progress; submit it first".into())
     })

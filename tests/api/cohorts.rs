@@ -461,3 +461,123 @@ async fn results_item_statistics_and_csv(pool: PgPool) {
     ));
     assert!(lines.iter().any(|l| l.starts_with("Test Learner,ann@example.com,submitted,20,20,100.0,1000,true,")), "{text}");
 }
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn group_mastery_and_instructor_access_to_results(pool: PgPool) {
+    let _b = seed_fixture(&pool, 4).await;
+    let c = class(pool.clone()).await;
+    let now = Utc::now();
+    let exam = c
+        .schedule(now - Duration::minutes(5), now + Duration::hours(2))
+        .await;
+    let eid = exam["id"].as_str().unwrap();
+    // ann takes the exam and gets everything wrong
+    let a: Value = c.start(&c.ann, eid).await.json().await.unwrap();
+    let aid = a["id"].as_str().unwrap();
+    for q in a["questions"].as_array().unwrap() {
+        let pos = q["position"].as_i64().unwrap();
+        let k = crate::attempts::key(&pool, aid, pos).await;
+        let wrong: Vec<String> = q["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_string())
+            .filter(|o| !k.contains(o))
+            .take(1)
+            .collect();
+        crate::attempts::put_answer(&c.app, &c.ann, aid, pos, json!({"choices": wrong})).await;
+    }
+    let result_path = format!("/api/v1/attempts/{aid}/result");
+    // the owning instructor sees the result once it is final; nobody else does
+    problem(
+        c.app
+            .get(&result_path)
+            .header("authorization", bearer(&c.teacher))
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    c.app
+        .post(&format!("/api/v1/attempts/{aid}/submit"))
+        .header("authorization", bearer(&c.ann))
+        .send()
+        .await
+        .unwrap();
+    let r = c
+        .app
+        .get(&result_path)
+        .header("authorization", bearer(&c.teacher))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let res: Value = r.json().await.unwrap();
+    assert_eq!(res["correct"], 0);
+    for who in [&c.other_teacher, &c.bob] {
+        problem(
+            c.app
+                .get(&result_path)
+                .header("authorization", bearer(who))
+                .send()
+                .await
+                .unwrap(),
+            404,
+        )
+        .await;
+    }
+    // the group view: domain means and how many are below the pass threshold
+    let path = format!("/api/v1/cohorts/{}/mastery", c.id);
+    let owner_view: Value = c
+        .app
+        .get(&path)
+        .header("authorization", bearer(&c.teacher))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let domains: Vec<&Value> = owner_view["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "domain")
+        .collect();
+    assert_eq!(domains.len(), 7);
+    assert!(domains.iter().all(|d| d["members"] == 2));
+    assert!(domains
+        .iter()
+        .any(|d| d["below_threshold"].as_u64().unwrap() >= 1));
+    assert_eq!(
+        owner_view["members"].as_array().unwrap().len(),
+        14,
+        "two members × seven domains for the heatmap"
+    );
+    let member_view: Value = c
+        .app
+        .get(&path)
+        .header("authorization", bearer(&c.bob))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        member_view.get("members").is_none(),
+        "members see the group without names"
+    );
+    assert!(!member_view.to_string().contains("Test Learner"));
+    problem(
+        c.app
+            .get(&path)
+            .header("authorization", bearer(&c.outsider))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+}
