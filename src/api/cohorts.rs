@@ -1,6 +1,6 @@
 //! Cohorts and cohort exams.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(extend)
         .service(results_csv)
         .service(results)
-        .service(group_mastery);
+        .service(group_mastery)
+        .service(update);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -47,6 +48,8 @@ pub struct CohortDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub join_code: Option<String>,
     pub member_count: i64,
+    /// Members see each other's names in the group view.
+    pub leaderboard: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -59,6 +62,7 @@ fn dto(c: CohortRow, caller: Uuid) -> CohortDto {
         owner,
         join_code: owner.then_some(c.join_code),
         member_count: c.member_count,
+        leaderboard: c.leaderboard,
         created_at: c.created_at,
     }
 }
@@ -514,4 +518,23 @@ pub async fn group_mastery(
                 .collect()
         }),
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateCohort {
+    /// Show members' names to members in the group view.
+    pub leaderboard: bool,
+}
+
+/// Turn the leaderboard on or off (owner only).
+#[utoipa::path(tag = "cohorts", request_body = UpdateCohort, security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[patch("/cohorts/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateCohort>,
+) -> AppResult<HttpResponse> {
+    let c = svc::set_leaderboard(&state.pool, user.id, *id, body.leaderboard).await?;
+    Ok(HttpResponse::Ok().json(dto(c, user.id)))
 }

@@ -392,3 +392,14 @@ pub async fn owned_attempt_result(
     .await?;
     Ok(r.map(|r| r.result))
 }
+
+pub async fn set_leaderboard(conn: &mut PgConnection, cohort: Uuid, on: bool) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE cohorts SET leaderboard = $2 WHERE id = $1",
+        cohort,
+        on
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -101,6 +101,21 @@ pub async fn rotate_code(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Cohor
         .ok_or_else(not_found)
 }
 
+/// The owner shows members' names in the group view (or hides them again).
+pub async fn set_leaderboard(
+    pool: &PgPool,
+    user: Uuid,
+    id: Uuid,
+    on: bool,
+) -> AppResult<CohortRow> {
+    owned(pool, user, id).await?;
+    let mut conn = pool.acquire().await?;
+    db::set_leaderboard(&mut conn, id, on).await?;
+    db::visible(&mut conn, id, user)
+        .await?
+        .ok_or_else(not_found)
+}
+
 /// Schedules a cohort exam: the question set is drawn once, now, with the versions of now.
 pub async fn schedule(
     pool: &PgPool,
