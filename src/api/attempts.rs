@@ -95,9 +95,7 @@ pub struct AttemptDto {
 }
 
 fn option_text(item: &ItemRow, id: &str) -> String {
-    item.options
-        .as_array()
-        .and_then(|a| a.iter().find(|o| o["id"] == id))
+    item.option(id)
         .and_then(|o| o["text"].as_str())
         .unwrap_or_default()
         .to_string()
@@ -432,10 +430,7 @@ pub fn review_items(items: &[ItemRow], filter: Option<&str>) -> Vec<ReviewItem> 
                 .option_order
                 .iter()
                 .map(|id| {
-                    let o = i
-                        .options
-                        .as_array()
-                        .and_then(|a| a.iter().find(|o| o["id"] == id.as_str()));
+                    let o = i.option(id);
                     ReviewOption {
                         id: id.clone(),
                         text: o

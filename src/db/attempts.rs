@@ -52,6 +52,13 @@ pub struct ItemRow {
     pub tags: Vec<String>,
 }
 
+impl ItemRow {
+    /// The stored option (`{id, text, correct, rationale}`) of the attempt's version with this id.
+    pub fn option(&self, id: &str) -> Option<&Value> {
+        self.options.as_array()?.iter().find(|o| o["id"] == id)
+    }
+}
+
 const ITEM_SELECT: &str = "SELECT a.position, a.question_id, a.version, a.domain, a.kind, a.difficulty, a.option_order, a.choices, \
        a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, v.stem, v.options, v.explanation, v.note, v.tags \
      FROM attempt_questions a JOIN question_versions v ON v.question_id = a.question_id AND v.version = a.version";

@@ -170,10 +170,7 @@ fn option_views(item: &ItemRow, reveal: bool) -> Vec<OptionView> {
     item.option_order
         .iter()
         .map(|id| {
-            let o = item
-                .options
-                .as_array()
-                .and_then(|a| a.iter().find(|o| o["id"] == id.as_str()));
+            let o = item.option(id);
             OptionView {
                 id: id.clone(),
                 text: o
