@@ -403,3 +403,29 @@ pub async fn set_leaderboard(conn: &mut PgConnection, cohort: Uuid, on: bool) ->
     .await?;
     Ok(())
 }
+
+/// The caller's attempts at a cohort's exams and their extensions: exam → (attempt, status, minutes).
+pub async fn my_exam_states(
+    conn: &mut PgConnection,
+    cohort: Uuid,
+    user: Uuid,
+) -> sqlx::Result<Vec<(Uuid, Option<Uuid>, Option<String>, i32)>> {
+    sqlx::query_as(
+        "SELECT e.id, a.id, a.status, COALESCE(x.minutes, 0)
+         FROM cohort_exams e
+         LEFT JOIN attempts a ON a.cohort_exam_id = e.id AND a.user_id = $2
+         LEFT JOIN cohort_exam_extensions x ON x.exam_id = e.id AND x.user_id = $2
+         WHERE e.cohort_id = $1",
+    )
+    .bind(cohort)
+    .bind(user)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn extensions(conn: &mut PgConnection, exam: Uuid) -> sqlx::Result<Vec<(Uuid, i32)>> {
+    sqlx::query_as("SELECT user_id, minutes FROM cohort_exam_extensions WHERE exam_id = $1")
+        .bind(exam)
+        .fetch_all(conn)
+        .await
+}

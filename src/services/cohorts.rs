@@ -172,6 +172,61 @@ pub async fn exams(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<ExamRow
     Ok(db::exams(&mut conn, id).await?)
 }
 
+/// Where a cohort exam's window stands for one member (their extension counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Upcoming,
+    Open,
+    Closed,
+}
+
+impl Window {
+    pub fn at(now: DateTime<Utc>, exam: &ExamRow, extension_minutes: i32) -> Window {
+        if now < exam.opens_at {
+            Window::Upcoming
+        } else if now > exam.closes_at + Duration::minutes(extension_minutes.into()) {
+            Window::Closed
+        } else {
+            Window::Open
+        }
+    }
+}
+
+/// A cohort exam as the caller sees it: the window and their own attempt, if any.
+pub struct ExamView {
+    pub exam: ExamRow,
+    pub window: Window,
+    pub extension_minutes: i32,
+    /// (attempt id, status)
+    pub attempt: Option<(Uuid, String)>,
+}
+
+/// The cohort's exams with the caller's window and attempt (owner and members).
+pub async fn exam_views(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<ExamView>> {
+    get(pool, user, id).await?;
+    let mut conn = pool.acquire().await?;
+    let rows = db::exams(&mut conn, id).await?;
+    let mine: std::collections::HashMap<Uuid, (Option<Uuid>, Option<String>, i32)> =
+        db::my_exam_states(&mut conn, id, user)
+            .await?
+            .into_iter()
+            .map(|(e, a, s, m)| (e, (a, s, m)))
+            .collect();
+    let now = Utc::now();
+    Ok(rows
+        .into_iter()
+        .map(|exam| {
+            let (a, s, ext) = mine.get(&exam.id).cloned().unwrap_or((None, None, 0));
+            ExamView {
+                window: Window::at(now, &exam, ext),
+                extension_minutes: ext,
+                attempt: a.zip(s),
+                exam,
+            }
+        })
+        .collect())
+}
+
 /// The deadline of a member's cohort attempt: the earlier of start + limit + extension and
 /// the window's close + extension.
 pub fn deadline(
@@ -204,17 +259,20 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
         .ok_or_else(|| AppError::NotFound("no such cohort exam".into()))?;
     let now = Utc::now();
     let ext = db::extension(&mut tx, exam_id, user).await?;
-    if now < exam.opens_at {
-        return Err(AppError::Conflict(format!(
-            "the exam opens at {}",
-            exam.opens_at.to_rfc3339()
-        )));
-    }
-    if now > exam.closes_at + Duration::minutes(ext.into()) {
-        return Err(AppError::Conflict(format!(
-            "the exam closed at {}",
-            exam.closes_at.to_rfc3339()
-        )));
+    match Window::at(now, &exam, ext) {
+        Window::Upcoming => {
+            return Err(AppError::Conflict(format!(
+                "the exam opens at {}",
+                exam.opens_at.to_rfc3339()
+            )))
+        }
+        Window::Closed => {
+            return Err(AppError::Conflict(format!(
+                "the exam closed at {}",
+                exam.closes_at.to_rfc3339()
+            )))
+        }
+        Window::Open => {}
     }
     if let Some((attempt, ..)) = db::member_attempt(&mut tx, exam_id, user).await? {
         return Err(AppError::Conflict(format!(
@@ -310,6 +368,21 @@ pub async fn extend(
     }
     tx.commit().await?;
     Ok(minutes as i32)
+}
+
+/// Every extension granted for a cohort exam (owner only): (member, minutes).
+pub async fn extensions(
+    pool: &PgPool,
+    user: Uuid,
+    id: Uuid,
+    exam_id: Uuid,
+) -> AppResult<Vec<(Uuid, i32)>> {
+    owned(pool, user, id).await?;
+    let mut conn = pool.acquire().await?;
+    db::exam(&mut conn, id, exam_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such cohort exam".into()))?;
+    Ok(db::extensions(&mut conn, exam_id).await?)
 }
 
 pub struct LearnerResult {

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama): thin handlers over the same services as the JSON API.
 
 pub mod accounts;
+pub mod cohorts;
 pub mod dashboard;
 pub mod exams;
 pub mod home;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(questions::configure)
     .configure(exams::configure)
     .configure(dashboard::configure)
+    .configure(cohorts::configure)
     .route("/static/exam.js", web::get().to(exam_script));
 }
 

@@ -4,6 +4,7 @@
 mod attempts;
 mod auth;
 mod browser;
+mod cohort_pages;
 mod cohorts;
 mod errors;
 mod fault;
