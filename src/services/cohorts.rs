@@ -246,6 +246,16 @@ pub fn deadline(
 /// A member starts their one attempt, inside the window.
 pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppResult<Uuid> {
     let cohort = get(pool, user, id).await?;
+    // everything read from the pool is read before the transaction takes its connection: a
+    // transaction waiting for a second connection starves the pool when a cohort starts at once
+    let exam = {
+        let mut conn = pool.acquire().await?;
+        db::exam(&mut conn, id, exam_id).await?
+    };
+    let exam = exam.ok_or_else(|| AppError::NotFound("no such cohort exam".into()))?;
+    let bp = catalog::blueprint(pool, &exam.blueprint)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such blueprint".into()))?;
     let mut tx = pool.begin().await?;
     if !db::is_member(&mut tx, id, user).await? {
         return Err(AppError::Forbidden(if cohort.owner_id == user {
@@ -254,9 +264,6 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
             "only members can start cohort exams".into()
         }));
     }
-    let exam = db::exam(&mut tx, id, exam_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such cohort exam".into()))?;
     let now = Utc::now();
     let ext = db::extension(&mut tx, exam_id, user).await?;
     match Window::at(now, &exam, ext) {
@@ -279,9 +286,6 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
             "you have already started this exam (attempt {attempt}); each member starts once"
         )));
     }
-    let bp = catalog::blueprint(pool, &exam.blueprint)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such blueprint".into()))?;
     let mut chosen = db::exam_candidates(&mut tx, exam_id).await?;
     if exam.shuffle {
         chosen.shuffle(&mut rand::thread_rng());

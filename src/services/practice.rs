@@ -43,6 +43,12 @@ pub async fn start(
         return Err(AppError::Validation(errors));
     }
     let count = count as usize;
+    // read from the pool before the transaction holds a connection (no pool starvation)
+    let beliefs = if source == "weak" {
+        beliefs(pool, user_id).await?
+    } else {
+        Default::default()
+    };
     let mut tx = pool.begin().await?;
     let (chosen, report) = match source {
         "weak" => {
@@ -51,7 +57,6 @@ pub async fn start(
                 .filter(|(d, _)| domain.is_none_or(|x| x == d))
                 .map(|(d, w)| (d.clone(), *w))
                 .collect();
-            let beliefs = beliefs(pool, user_id).await?;
             let picks = {
                 let mut rng = rand::thread_rng();
                 weak_practice_domains(&beliefs, &weights, count, &mut rng)

@@ -15,4 +15,5 @@ mod ops;
 mod pages;
 mod processes;
 mod questions;
+mod scenario;
 mod seeding;

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 
 use crate::helpers::{client_from, PASSWORD};
 
-struct Server(Child);
+pub struct Server(pub Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -29,7 +29,7 @@ impl Drop for Server {
     }
 }
 
-fn url_of(opts: &PgConnectOptions) -> String {
+pub fn url_of(opts: &PgConnectOptions) -> String {
     format!(
         "postgres://{}@{}:{}/{}",
         opts.get_username(),
@@ -39,7 +39,7 @@ fn url_of(opts: &PgConnectOptions) -> String {
     )
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -47,7 +47,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_ready(base: &str) {
+pub async fn wait_ready(base: &str) {
     let client = client_from(None);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
