@@ -186,8 +186,7 @@ pub async fn items(
     .await
 }
 
-/// The attempt's state (share-locked: answers run concurrently, finalizing waits for them) and
-/// the question at `position` (locked for update), in one round trip.
+/// The attempt's state, the question at `position` and the learner's state it touches.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AnswerTarget {
     pub status: String,
@@ -201,6 +200,18 @@ pub struct AnswerTarget {
     pub card_last_review: Option<DateTime<Utc>>,
     pub card_reps: Option<i32>,
     pub card_lapses: Option<i32>,
+    /// How often the learner had answered this question (the statistics row), if it exists.
+    pub stats_seen: Option<i32>,
+    /// The learner's mastery rows for the question's domain and tags.
+    pub areas: sqlx::types::Json<Vec<AreaRead>>,
+}
+
+/// A mastery row as the answer read it; `stale` when it was last updated before today.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct AreaRead {
+    #[serde(flatten)]
+    pub row: crate::db::mastery::MasteryRow,
+    pub stale: bool,
 }
 
 impl AnswerTarget {
@@ -216,18 +227,30 @@ impl AnswerTarget {
     }
 }
 
-pub async fn lock_for_answer(
+/// Everything an answer save needs, in one round trip and without locks: the attempt's state,
+/// the question, the FSRS card, the answer statistics and the mastery rows it will update.
+/// `save_answer` writes only if none of it changed in the meantime.
+pub async fn read_for_answer(
     conn: &mut PgConnection,
     attempt_id: Uuid,
     user_id: Uuid,
     position: i32,
 ) -> sqlx::Result<Option<AnswerTarget>> {
     sqlx::query_as::<_, AnswerTarget>(&format!(
-        "SELECT t.status, t.mode, t.deadline, c.stability AS card_stability, c.difficulty AS card_difficulty,
-                c.last_review_at AS card_last_review, c.reps AS card_reps, c.lapses AS card_lapses, {}
+        "SELECT t.status, t.mode, t.deadline, s.stability AS card_stability, s.card_difficulty,
+                s.last_review_at AS card_last_review, s.reps AS card_reps, s.lapses AS card_lapses,
+                s.times_answered AS stats_seen,
+                COALESCE((SELECT jsonb_agg(jsonb_build_object('area_kind', m.area_kind, 'area', m.area,
+                              'ability', m.ability, 'variance', m.variance, 'answered', m.answered, 'correct', m.correct,
+                              'stale', m.day < CURRENT_DATE))
+                          FROM mastery m
+                          WHERE m.user_id = a.user_id
+                            AND ((m.area_kind = 'domain' AND m.area = a.domain) OR (m.area_kind = 'tag' AND m.area = ANY(v.tags)))),
+                         '[]'::jsonb) AS areas,
+                {}
          JOIN attempts t ON t.id = a.attempt_id AND t.user_id = a.user_id
-         LEFT JOIN review_cards c ON c.user_id = a.user_id AND c.question_id = a.question_id
-         WHERE a.attempt_id = $1 AND a.user_id = $2 AND a.position = $3 FOR UPDATE OF a FOR SHARE OF t",
+         LEFT JOIN user_question_stats s ON s.user_id = a.user_id AND s.question_id = a.question_id
+         WHERE a.attempt_id = $1 AND a.user_id = $2 AND a.position = $3",
         ITEM_SELECT.trim_start_matches("SELECT ")
     ))
     .bind(attempt_id)
@@ -237,32 +260,92 @@ pub async fn lock_for_answer(
     .await
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Serialises one learner's answer saves inside the current transaction (the slow path, taken
+/// when optimistic saves keep colliding).
+pub async fn lock_learner(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    let key = i64::from_be_bytes(user_id.as_bytes()[..8].try_into().unwrap_or_default());
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What one answer writes (see the `save_answer` database function).
+pub struct AnswerWrite<'a> {
+    pub attempt_id: Uuid,
+    pub user_id: Uuid,
+    pub position: i32,
+    /// The revision that was read; the write is refused if it moved.
+    pub revision: i32,
+    pub choices: &'a [String],
+    pub flagged: bool,
+    pub correct: Option<bool>,
+    pub add_ms: i64,
+    pub grace_secs: i64,
+    pub learning: Option<crate::db::mastery::LearningWrite>,
+}
+
+/// The outcome of `save_answer`: the new revision, or `None` when something it read changed
+/// (or the attempt closed) and the caller must read again.
 pub async fn save_answer(
     conn: &mut PgConnection,
-    attempt_id: Uuid,
-    user_id: Uuid,
-    position: i32,
-    choices: &[String],
-    flagged: bool,
-    correct: Option<bool>,
-    add_ms: i64,
-) -> sqlx::Result<i32> {
-    sqlx::query_scalar!(
-        "UPDATE attempt_questions SET choices = $4, flagged = $5, correct = $6, revision = revision + 1,
-                time_spent_ms = time_spent_ms + $7, viewed_at = NULL,
-                answered_at = CASE WHEN cardinality($4::text[]) > 0 THEN now() ELSE answered_at END
-         WHERE attempt_id = $1 AND user_id = $2 AND position = $3 RETURNING revision",
-        attempt_id,
-        user_id,
-        position,
-        choices,
-        flagged,
-        correct,
-        add_ms
+    w: &AnswerWrite<'_>,
+) -> sqlx::Result<Option<i32>> {
+    let l = w.learning.as_ref();
+    let col = |f: &dyn Fn(&crate::db::mastery::AreaWrite) -> f64| -> Vec<f64> {
+        l.map(|l| l.areas.iter().map(f).collect())
+            .unwrap_or_default()
+    };
+    let coli = |f: &dyn Fn(&crate::db::mastery::AreaWrite) -> i32| -> Vec<i32> {
+        l.map(|l| l.areas.iter().map(f).collect())
+            .unwrap_or_default()
+    };
+    let cols = |f: &dyn Fn(&crate::db::mastery::AreaWrite) -> String| -> Vec<String> {
+        l.map(|l| l.areas.iter().map(f).collect())
+            .unwrap_or_default()
+    };
+    let r = sqlx::query_scalar::<_, i32>(
+        "SELECT save_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                            $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
     )
+    .bind(w.attempt_id)
+    .bind(w.user_id)
+    .bind(w.position)
+    .bind(w.revision)
+    .bind(w.choices)
+    .bind(w.flagged)
+    .bind(w.correct)
+    .bind(w.add_ms)
+    .bind(w.grace_secs as i32)
+    .bind(l.is_some())
+    .bind(l.map(|l| l.question_id))
+    .bind(l.map(|l| l.domain.as_str()))
+    .bind(l.is_some_and(|l| l.rollover))
+    .bind(cols(&|a| a.row.area_kind.clone()))
+    .bind(cols(&|a| a.row.area.clone()))
+    .bind(col(&|a| a.row.ability))
+    .bind(col(&|a| a.row.variance))
+    .bind(coli(&|a| a.row.answered))
+    .bind(coli(&|a| a.row.correct))
+    .bind(coli(&|a| a.seen))
+    .bind(l.map(|l| l.card.stability))
+    .bind(l.map(|l| l.card.difficulty))
+    .bind(l.map(|l| l.card.due_at))
+    .bind(l.map(|l| l.card.reps))
+    .bind(l.map(|l| l.card.lapses))
+    .bind(l.and_then(|l| l.stats_seen))
     .fetch_one(conn)
-    .await
+    .await;
+    match r {
+        Ok(rev) => Ok(Some(rev)),
+        Err(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("40001") | Some("40P01")) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The pages record when a question was shown, to measure time per question server-side.
@@ -280,6 +363,16 @@ pub async fn mark_viewed(
     )
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Raises every question's revision of an attempt being finalized (under its row lock), so
+/// that no answer save based on an earlier read can land after the result is computed.
+pub async fn seal_answers(conn: &mut PgConnection, attempt_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE attempt_questions SET revision = revision + 1 WHERE attempt_id = $1")
+        .bind(attempt_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -531,11 +531,61 @@ pub async fn answer(
     position: i32,
     input: AnswerInput,
 ) -> AppResult<AnswerOutcome> {
-    let mut tx = pool.begin().await?;
-    let Some(target) = db::lock_for_answer(&mut tx, id, user_id, position).await? else {
-        drop(tx);
-        let mut conn = pool.acquire().await?;
-        return Err(match db::get(&mut conn, id, user_id).await? {
+    // Optimistic first: read without locks, write in one call that checks nothing it read has
+    // changed. Collisions (the same learner saving concurrently) retry; after two, the retries
+    // queue on the learner's advisory lock, so a save always gets through.
+    for round in 0..MAX_SAVE_ROUNDS {
+        let outcome = if round < OPTIMISTIC_ROUNDS {
+            let mut conn = pool.acquire().await?;
+            try_answer(&mut conn, user_id, id, position, &input).await?
+        } else {
+            let mut tx = pool.begin().await?;
+            db::lock_learner(&mut tx, user_id).await?;
+            let o = try_answer(&mut tx, user_id, id, position, &input).await?;
+            if matches!(o, Round::Saved(_)) {
+                tx.commit().await?;
+            }
+            o
+        };
+        match outcome {
+            Round::Saved(o) => return Ok(o),
+            Round::Changed => continue,
+            Round::Overdue => {
+                // the connection is back in the pool before finalizing takes one
+                finalize(pool, user_id, id).await?;
+                return Err(AppError::Conflict(
+                    "the deadline has passed; the attempt was finalized as expired".into(),
+                ));
+            }
+        }
+    }
+    Err(AppError::Unavailable(
+        "the answer could not be saved for contention; retry".into(),
+    ))
+}
+
+/// Rounds of optimistic saves before queueing on the learner's lock, and the rounds in all.
+const OPTIMISTIC_ROUNDS: usize = 2;
+const MAX_SAVE_ROUNDS: usize = 12;
+
+enum Round {
+    Saved(AnswerOutcome),
+    /// Something changed between the read and the write; nothing was written.
+    Changed,
+    /// The deadline has passed: finalize.
+    Overdue,
+}
+
+/// One read-validate-write round of an answer save.
+async fn try_answer(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    position: i32,
+    input: &AnswerInput,
+) -> AppResult<Round> {
+    let Some(target) = db::read_for_answer(conn, id, user_id, position).await? else {
+        return Err(match db::get(conn, id, user_id).await? {
             None => AppError::NotFound("no such attempt".into()),
             Some(_) => AppError::NotFound(format!("the attempt has no question {position}")),
         });
@@ -550,17 +600,13 @@ pub async fn answer(
         .deadline
         .is_some_and(|d| Utc::now() > d + Duration::seconds(GRACE_SECS))
     {
-        drop(tx);
-        finalize(pool, user_id, id).await?;
-        return Err(AppError::Conflict(
-            "the deadline has passed; the attempt was finalized as expired".into(),
-        ));
+        return Ok(Round::Overdue);
     }
     let card = target.card();
-    let mode = target.mode;
-    let item = target.item;
-    let choices = match input.choices {
-        Some(c) => c,
+    let mode = target.mode.as_str();
+    let item = &target.item;
+    let choices = match &input.choices {
+        Some(c) => c.clone(),
         None => item.choices.clone(),
     };
     let flagged = input.flagged.unwrap_or(item.flagged);
@@ -608,30 +654,45 @@ pub async fn answer(
             .map(|v| (Utc::now() - v).num_milliseconds())
             .unwrap_or(0);
         let add = input.time_spent_ms.unwrap_or(measured).clamp(0, MAX_ADD_MS);
-        let rev = db::save_answer(
-            &mut tx, id, user_id, position, &choices, flagged, correct, add,
-        )
-        .await?;
-        if let Some(c) = correct {
-            if item.choices != choices {
-                crate::services::learning::on_answer(&mut tx, user_id, &item, c, add, card.clone())
-                    .await?;
-            }
+        // a new or changed choice teaches the learner model; a flag toggle does not
+        let learning = correct.filter(|_| item.choices != choices).map(|c| {
+            crate::services::learning::on_answer(
+                item,
+                c,
+                add,
+                &target.areas.0,
+                card.clone(),
+                target.stats_seen,
+            )
+        });
+        let write = db::AnswerWrite {
+            attempt_id: id,
+            user_id,
+            position,
+            revision: item.revision,
+            choices: &choices,
+            flagged,
+            correct,
+            add_ms: add,
+            grace_secs: GRACE_SECS,
+            learning,
+        };
+        match db::save_answer(conn, &write).await? {
+            Some(rev) => rev,
+            None => return Ok(Round::Changed),
         }
-        rev
     };
-    tx.commit().await?;
     let fb = (mode == "practice")
         .then_some(correct)
         .flatten()
-        .map(|c| feedback(&item, c));
-    Ok(AnswerOutcome {
+        .map(|c| feedback(item, c));
+    Ok(Round::Saved(AnswerOutcome {
         position,
         choices,
         flagged,
         revision,
         feedback: fb,
-    })
+    }))
 }
 
 /// Finalizes once: submitted, or expired when past the deadline. Concurrent and repeated
@@ -651,6 +712,9 @@ pub async fn finalize(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value
 }
 
 async fn finalize_locked(conn: &mut PgConnection, attempt: &AttemptRow) -> AppResult<Value> {
+    // answer saves in flight either commit before this returns (and are scored) or find their
+    // revision moved and are refused
+    db::seal_answers(conn, attempt.id).await?;
     let items = db::items(conn, attempt.id, attempt.user_id).await?;
     let status = if past_deadline(attempt, Utc::now()) {
         "expired"

@@ -1,49 +1,78 @@
 //! What every answer teaches: the learner's mastery (per domain and tag), daily snapshots and
-//! the spaced-repetition card, all updated in the same transaction as the answer.
+//! the spaced-repetition card, all written in the same database call as the answer.
 //! The model is documented in docs/mastery.md.
 
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::db::attempts::ItemRow;
+use crate::db::attempts::{AreaRead, ItemRow};
 use crate::db::catalog;
-use crate::db::mastery::{self as db, CardRow, DueRow, MasteryRow, SnapshotRow};
+use crate::db::mastery::{
+    self as db, AreaWrite, CardRow, DueRow, LearningWrite, MasteryRow, SnapshotRow,
+};
 use crate::domain::mastery::{improvement_value, readiness, Belief, Readiness};
 use crate::domain::reviews::{next_state, CardState};
 use crate::error::{AppError, AppResult};
 
-/// Called inside the answer's transaction for a newly answered (or changed) question: updates
-/// the domain and tag beliefs, today's snapshot, the FSRS card (`previous` was read with the
-/// answer's locking read) and the answer statistics — two statements in all.
-pub async fn on_answer(
-    conn: &mut PgConnection,
-    user_id: Uuid,
+/// What a newly answered (or changed) question teaches, computed from the state that was read
+/// with it: the domain and tag beliefs, the FSRS card (rating from correctness and time) and the
+/// answer statistics. The answer's save writes it in the same database call (`save_answer`).
+pub fn on_answer(
     item: &ItemRow,
     correct: bool,
     time_ms: i64,
+    read: &[AreaRead],
     previous: Option<CardRow>,
-) -> AppResult<()> {
+    stats_seen: Option<i32>,
+) -> LearningWrite {
     let mut areas: Vec<(String, String)> = vec![("domain".into(), item.domain.clone())];
     let mut tags = item.tags.clone();
     tags.sort();
     tags.dedup();
     areas.extend(tags.into_iter().map(|t| ("tag".to_string(), t)));
-    let (kinds, names): (Vec<String>, Vec<String>) = areas.into_iter().unzip();
-    let mut rows = db::lock_areas(conn, user_id, &kinds, &names, Belief::PRIOR.var).await?;
-    for r in rows.iter_mut() {
-        let b = Belief {
-            mu: r.ability,
-            var: r.variance,
-        }
-        .update(item.difficulty, correct);
-        r.ability = b.mu;
-        r.variance = b.var;
-        r.answered += 1;
-        r.correct += i32::from(correct);
-    }
+    // a fixed order, so that concurrent saves of one learner lock rows in the same order
+    areas.sort();
+    let areas = areas
+        .into_iter()
+        .map(|(kind, area)| {
+            let found = read
+                .iter()
+                .map(|r| &r.row)
+                .find(|r| r.area_kind == kind && r.area == area);
+            let (prior, seen) = match found {
+                Some(r) => (r.clone(), r.answered),
+                None => (
+                    MasteryRow {
+                        area_kind: kind,
+                        area,
+                        ability: Belief::PRIOR.mu,
+                        variance: Belief::PRIOR.var,
+                        answered: 0,
+                        correct: 0,
+                    },
+                    -1,
+                ),
+            };
+            let b = Belief {
+                mu: prior.ability,
+                var: prior.variance,
+            }
+            .update(item.difficulty, correct);
+            AreaWrite {
+                row: MasteryRow {
+                    ability: b.mu,
+                    variance: b.var,
+                    answered: prior.answered + 1,
+                    correct: prior.correct + i32::from(correct),
+                    ..prior
+                },
+                seen,
+            }
+        })
+        .collect();
     let now = Utc::now();
     let elapsed = previous
         .as_ref()
@@ -64,16 +93,23 @@ pub async fn on_answer(
         correct,
         time_ms,
     );
-    let card = CardRow {
-        stability: state.stability,
-        difficulty: state.difficulty,
-        due_at: now + Duration::seconds((state.due_in_days * 86_400.0) as i64),
-        last_review_at: now,
-        reps: state.reps,
-        lapses: state.lapses,
-    };
-    db::save_learning(conn, user_id, &rows, item.question_id, &card, correct).await?;
-    Ok(())
+    LearningWrite {
+        question_id: item.question_id,
+        domain: item.domain.clone(),
+        areas,
+        card: CardRow {
+            stability: state.stability,
+            difficulty: state.difficulty,
+            due_at: now + Duration::seconds((state.due_in_days * 86_400.0) as i64),
+            last_review_at: now,
+            reps: state.reps,
+            lapses: state.lapses,
+        },
+        stats_seen,
+        rollover: read
+            .iter()
+            .any(|r| r.stale && r.row.area_kind == "domain" && r.row.area == item.domain),
+    }
 }
 
 pub struct AreaView {

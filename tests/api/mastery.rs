@@ -185,7 +185,7 @@ async fn practice_from_weak_areas_mistakes_and_due_reviews(pool: PgPool) {
     // reviews: nothing due right after answering; once due, they are served
     let due = get(&app, &ann, "/api/v1/me/reviews/due").await;
     assert!(due.as_array().unwrap().is_empty(), "{due}");
-    sqlx::query("UPDATE review_cards SET due_at = now() - interval '1 hour' WHERE question_id = ANY($1::uuid[])").bind(&wrong).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE user_question_stats SET due_at = now() - interval '1 hour' WHERE question_id = ANY($1::uuid[])").bind(&wrong).execute(&pool).await.unwrap();
     let due = get(&app, &ann, "/api/v1/me/reviews/due").await;
     assert_eq!(due.as_array().unwrap().len(), 2);
     let r = post(json!({"source": "due"})).await.unwrap();
@@ -204,7 +204,7 @@ async fn a_wrong_answer_is_due_sooner_than_a_right_one(pool: PgPool) {
     let (right, wrong): (f64, f64) = sqlx::query_as(
         "SELECT max(extract(epoch FROM c.due_at - now())) FILTER (WHERE q.domain = 'ec2')::float8,
                 max(extract(epoch FROM c.due_at - now())) FILTER (WHERE q.domain = 'kms')::float8
-         FROM review_cards c JOIN questions q ON q.id = c.question_id",
+         FROM user_question_stats c JOIN questions q ON q.id = c.question_id WHERE c.due_at IS NOT NULL",
     )
     .fetch_one(&pool)
     .await
