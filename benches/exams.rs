@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use exambank::domain::user::Role;
 use serde_json::{json, Value};
-use support::{fresh_database, generate_bank, start_app, summary};
+use support::{fresh_database, generate_bank, start_app, summary, with_database};
 
 const BANK: usize = 50_000;
 const CLIENTS: usize = 64;
@@ -82,8 +82,7 @@ fn pgbench(url: &str) -> Option<f64> {
         .iter()
         .map(|v| format!("/usr/lib/postgresql/{v}/bin/pgbench"))
         .find(|p| std::path::Path::new(p).exists())?;
-    let base = url.rsplit_once('/').map(|(b, _)| b.to_string())?;
-    let admin = format!("{base}/postgres");
+    let admin = with_database(url, "postgres");
     let _ = std::process::Command::new("psql")
         .args([&admin, "-qc", "DROP DATABASE IF EXISTS pgbench_baseline"])
         .output();
@@ -91,7 +90,7 @@ fn pgbench(url: &str) -> Option<f64> {
         .args([&admin, "-qc", "CREATE DATABASE pgbench_baseline"])
         .output()
         .ok()?;
-    let db = format!("{base}/pgbench_baseline");
+    let db = with_database(url, "pgbench_baseline");
     std::process::Command::new(&bin)
         .args(["-i", "-q", "-s", "10", &db])
         .output()

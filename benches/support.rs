@@ -22,11 +22,7 @@ pub async fn fresh_database(name: &str) -> (PgPool, String) {
         .execute(&admin)
         .await
         .unwrap();
-    let base = server
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_string())
-        .unwrap_or(server.clone());
-    let url = format!("{base}/{db}");
+    let url = with_database(&server, &db);
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(32)
         .connect(&url)
@@ -34,6 +30,17 @@ pub async fn fresh_database(name: &str) -> (PgPool, String) {
         .unwrap();
     exambank::db::migrate(&pool).await.unwrap();
     (pool, url)
+}
+
+/// `url` with its database name replaced (query parameters such as `?host=/socket/dir` kept).
+pub fn with_database(url: &str, db: &str) -> String {
+    let (main, query) = url.split_once('?').unwrap_or((url, ""));
+    let base = main.rsplit_once('/').map(|(b, _)| b).unwrap_or(main);
+    if query.is_empty() {
+        format!("{base}/{db}")
+    } else {
+        format!("{base}/{db}?{query}")
+    }
 }
 
 pub fn serve_args(extra: &[&str]) -> ServeArgs {

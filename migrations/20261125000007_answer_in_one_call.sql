@@ -35,6 +35,7 @@ CREATE INDEX user_question_stats_due ON user_question_stats (user_id, due_at) WH
 --    Finalization raises every question's revision under the attempt's row lock before it reads
 --    the answers, so an answer either lands before the result is computed or is refused.
 --    p_seen[i] is the `answered` count read for area i, or -1 when the learner had no row.
+--    p_rollover: the domain's row was last updated before today (NULL: the caller does not know).
 CREATE FUNCTION save_answer(
     p_attempt uuid, p_user uuid, p_position int, p_revision int,
     p_choices text[], p_flagged boolean, p_correct boolean, p_add_ms bigint, p_grace_secs int,
@@ -67,7 +68,7 @@ BEGIN
         RETURN v_revision;
     END IF;
 
-    IF p_rollover THEN
+    IF p_rollover IS NOT FALSE THEN  -- true, or not known to the caller
         -- the domain's state at the end of its last active day, before today's first change
         INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered)
         SELECT user_id, day, area, ability, variance, answered FROM mastery

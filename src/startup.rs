@@ -24,6 +24,8 @@ pub struct AppState {
     pub jwt_secret: SecretString,
     /// The study notes, rendered once at startup.
     pub notes: Arc<crate::services::notes::NotesCatalog>,
+    /// Open attempts as this process last saw them (answer saves in one round trip).
+    pub answers: crate::services::answer_cache::AnswerCache,
 }
 
 pub struct Application {
@@ -92,6 +94,7 @@ impl Application {
             metrics,
             settings: Arc::new(settings.clone()),
             jwt_secret,
+            answers: Default::default(),
         });
         spawn_sweeper(state.pool.clone(), settings.sweep_interval_secs);
         let openapi = api::openapi();

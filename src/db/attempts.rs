@@ -321,7 +321,7 @@ pub async fn save_answer(
     .bind(l.is_some())
     .bind(l.map(|l| l.question_id))
     .bind(l.map(|l| l.domain.as_str()))
-    .bind(l.is_some_and(|l| l.rollover))
+    .bind(l.and_then(|l| l.rollover))
     .bind(cols(&|a| a.row.area_kind.clone()))
     .bind(cols(&|a| a.row.area.clone()))
     .bind(col(&|a| a.row.ability))

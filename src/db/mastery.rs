@@ -33,8 +33,9 @@ pub struct LearningWrite {
     pub card: CardRow,
     /// `times_answered` of the statistics-and-card row that was read; None when there was none.
     pub stats_seen: Option<i32>,
-    /// The domain's row was last updated before today: its state becomes that day's snapshot.
-    pub rollover: bool,
+    /// The domain's row was last updated before today, so its state becomes that day's
+    /// snapshot; None: not known, the database checks.
+    pub rollover: Option<bool>,
 }
 
 pub async fn all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<MasteryRow>> {
@@ -149,6 +150,46 @@ pub async fn mistakes(
     .bind(user_id)
     .bind(domain)
     .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatsRow {
+    pub question_id: Uuid,
+    pub times_answered: i32,
+    pub stability: Option<f64>,
+    pub card_difficulty: Option<f64>,
+    pub last_review_at: Option<DateTime<Utc>>,
+    pub reps: i32,
+    pub lapses: i32,
+}
+
+impl StatsRow {
+    pub fn card(&self) -> Option<CardRow> {
+        Some(CardRow {
+            stability: self.stability?,
+            difficulty: self.card_difficulty?,
+            due_at: self.last_review_at?,
+            last_review_at: self.last_review_at?,
+            reps: self.reps,
+            lapses: self.lapses,
+        })
+    }
+}
+
+/// The learner's statistics-and-card rows for these questions.
+pub async fn stats_for(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    questions: &[Uuid],
+) -> sqlx::Result<Vec<StatsRow>> {
+    sqlx::query_as::<_, StatsRow>(
+        "SELECT question_id, times_answered, stability, card_difficulty, last_review_at, reps, lapses
+         FROM user_question_stats WHERE user_id = $1 AND question_id = ANY($2)",
+    )
+    .bind(user_id)
+    .bind(questions)
     .fetch_all(conn)
     .await
 }

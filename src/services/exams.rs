@@ -15,6 +15,7 @@ use crate::db::catalog;
 use crate::domain::assembly::{allocate, difficulty_split, Shortfall};
 use crate::domain::scoring::{is_correct, score};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::answer_cache::{AnswerCache, CachedAttempt};
 
 /// Answers are accepted this long after the deadline (network latency, clock skew).
 pub const GRACE_SECS: i64 = 5;
@@ -523,17 +524,24 @@ fn feedback(item: &ItemRow, correct: bool) -> Feedback {
 
 /// Saves an answer: an idempotent upsert. Refused with 409 when the attempt is finalized, its
 /// deadline has passed, or the client's revision is stale.
+///
+/// The write is one `save_answer` database call that checks nothing it was based on has changed.
+/// It is based on this process's cache of the attempt when that can serve (one round trip), and
+/// otherwise on a lock-free read. Collisions (the same learner saving concurrently, a stale
+/// cache) read again; after two collisions the retries queue on the learner's advisory lock, so
+/// a save always gets through.
 #[tracing::instrument(skip_all, fields(attempt = %id, position))]
 pub async fn answer(
     pool: &PgPool,
+    cache: &AnswerCache,
     user_id: Uuid,
     id: Uuid,
     position: i32,
     input: AnswerInput,
 ) -> AppResult<AnswerOutcome> {
-    // Optimistic first: read without locks, write in one call that checks nothing it read has
-    // changed. Collisions (the same learner saving concurrently) retry; after two, the retries
-    // queue on the learner's advisory lock, so a save always gets through.
+    if let Some(o) = try_cached(pool, cache, user_id, id, position, &input).await? {
+        return Ok(o);
+    }
     for round in 0..MAX_SAVE_ROUNDS {
         let outcome = if round < OPTIMISTIC_ROUNDS {
             let mut conn = pool.acquire().await?;
@@ -548,7 +556,11 @@ pub async fn answer(
             o
         };
         match outcome {
-            Round::Saved(o) => return Ok(o),
+            Round::Saved(o) => {
+                // the cached attempt (if any) missed this write: load it afresh next time
+                cache.evict(id);
+                return Ok(o);
+            }
             Round::Changed => continue,
             Round::Overdue => {
                 // the connection is back in the pool before finalizing takes one
@@ -576,35 +588,29 @@ enum Round {
     Overdue,
 }
 
-/// One read-validate-write round of an answer save.
-async fn try_answer(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    id: Uuid,
+/// What a request makes of a question in a known state.
+enum Plan {
+    /// The question already holds this answer (a retry): nothing to write.
+    Same(i32, Vec<String>, bool),
+    Write {
+        choices: Vec<String>,
+        flagged: bool,
+        correct: Option<bool>,
+        add_ms: i64,
+        learning: Option<crate::db::mastery::LearningWrite>,
+    },
+}
+
+/// Validates the request against the question and works out the write: the new answer, the time
+/// to add and, for a new or changed choice, what the learner model learns from it.
+fn plan_answer(
+    item: &ItemRow,
     position: i32,
     input: &AnswerInput,
-) -> AppResult<Round> {
-    let Some(target) = db::read_for_answer(conn, id, user_id, position).await? else {
-        return Err(match db::get(conn, id, user_id).await? {
-            None => AppError::NotFound("no such attempt".into()),
-            Some(_) => AppError::NotFound(format!("the attempt has no question {position}")),
-        });
-    };
-    if target.status != "in_progress" {
-        return Err(AppError::Conflict(format!(
-            "the attempt is {}; answers can no longer change",
-            target.status
-        )));
-    }
-    if target
-        .deadline
-        .is_some_and(|d| Utc::now() > d + Duration::seconds(GRACE_SECS))
-    {
-        return Ok(Round::Overdue);
-    }
-    let card = target.card();
-    let mode = target.mode.as_str();
-    let item = &target.item;
+    areas: &[crate::db::attempts::AreaRead],
+    card: Option<crate::db::mastery::CardRow>,
+    stats_seen: Option<i32>,
+) -> AppResult<Plan> {
     let choices = match &input.choices {
         Some(c) => c.clone(),
         None => item.choices.clone(),
@@ -637,62 +643,245 @@ async fn try_answer(
         b.sort();
         a == b && flagged == item.flagged
     };
-    let correct = (!choices.is_empty()).then(|| is_correct(&correct_ids(&item.options), &choices));
-    let revision = if same {
+    if same {
         // a retry of a write that already landed: same answer, same revision
-        item.revision
-    } else {
-        if input.revision.is_some_and(|r| r != item.revision) {
-            return Err(AppError::Conflict(format!(
-                "stale write: question {position} is at revision {}, the request was based on {}",
-                item.revision,
-                input.revision.unwrap_or_default()
-            )));
-        }
-        let measured = item
-            .viewed_at
-            .map(|v| (Utc::now() - v).num_milliseconds())
-            .unwrap_or(0);
-        let add = input.time_spent_ms.unwrap_or(measured).clamp(0, MAX_ADD_MS);
-        // a new or changed choice teaches the learner model; a flag toggle does not
-        let learning = correct.filter(|_| item.choices != choices).map(|c| {
-            crate::services::learning::on_answer(
-                item,
-                c,
-                add,
-                &target.areas.0,
-                card.clone(),
-                target.stats_seen,
-            )
-        });
-        let write = db::AnswerWrite {
-            attempt_id: id,
-            user_id,
-            position,
-            revision: item.revision,
-            choices: &choices,
-            flagged,
-            correct,
-            add_ms: add,
-            grace_secs: GRACE_SECS,
-            learning,
-        };
-        match db::save_answer(conn, &write).await? {
-            Some(rev) => rev,
-            None => return Ok(Round::Changed),
-        }
-    };
-    let fb = (mode == "practice")
+        return Ok(Plan::Same(item.revision, choices, flagged));
+    }
+    if input.revision.is_some_and(|r| r != item.revision) {
+        return Err(AppError::Conflict(format!(
+            "stale write: question {position} is at revision {}, the request was based on {}",
+            item.revision,
+            input.revision.unwrap_or_default()
+        )));
+    }
+    let correct = (!choices.is_empty()).then(|| is_correct(&correct_ids(&item.options), &choices));
+    let measured = item
+        .viewed_at
+        .map(|v| (Utc::now() - v).num_milliseconds())
+        .unwrap_or(0);
+    let add_ms = input.time_spent_ms.unwrap_or(measured).clamp(0, MAX_ADD_MS);
+    // a new or changed choice teaches the learner model; a flag toggle does not
+    let learning = correct
+        .filter(|_| item.choices != choices)
+        .map(|c| crate::services::learning::on_answer(item, c, add_ms, areas, card, stats_seen));
+    Ok(Plan::Write {
+        choices,
+        flagged,
+        correct,
+        add_ms,
+        learning,
+    })
+}
+
+fn outcome(
+    item: &ItemRow,
+    mode: &str,
+    position: i32,
+    choices: Vec<String>,
+    flagged: bool,
+    revision: i32,
+) -> AnswerOutcome {
+    let correct = (!choices.is_empty()).then(|| is_correct(&correct_ids(&item.options), &choices));
+    let feedback = (mode == "practice")
         .then_some(correct)
         .flatten()
         .map(|c| feedback(item, c));
-    Ok(Round::Saved(AnswerOutcome {
+    AnswerOutcome {
         position,
         choices,
         flagged,
         revision,
-        feedback: fb,
-    }))
+        feedback,
+    }
+}
+
+/// The one-round-trip save from the cached attempt. `Ok(None)`: the cache cannot serve this
+/// request (not cached, a retry, a client revision the cache has not seen, the pages' server-
+/// measured time) or the database refused the cached state; nothing was written.
+async fn try_cached(
+    pool: &PgPool,
+    cache: &AnswerCache,
+    user_id: Uuid,
+    id: Uuid,
+    position: i32,
+    input: &AnswerInput,
+) -> AppResult<Option<AnswerOutcome>> {
+    if input.time_spent_ms.is_none() {
+        return Ok(None);
+    }
+    let mut conn = pool.acquire().await?;
+    if !cache.contains(id) && !load_cache(&mut conn, cache, user_id, id).await? {
+        return Ok(None);
+    }
+    let Some(snap) = cache.snapshot(id, user_id, position) else {
+        return Ok(None);
+    };
+    if input.revision.is_some_and(|r| r != snap.item.revision) {
+        return Ok(None);
+    }
+    let plan = match plan_answer(
+        &snap.item,
+        position,
+        input,
+        &snap.areas,
+        snap.card.clone(),
+        snap.stats_seen,
+    ) {
+        // the options and the kind of an attempt's question never change: these errors stand
+        Err(e @ AppError::Validation(_)) => return Err(e),
+        Ok(Plan::Write {
+            choices,
+            flagged,
+            correct,
+            add_ms,
+            learning,
+        }) => (choices, flagged, correct, add_ms, learning),
+        Ok(Plan::Same(..)) | Err(_) => return Ok(None),
+    };
+    let (choices, flagged, correct, add_ms, learning) = plan;
+    let write = db::AnswerWrite {
+        attempt_id: id,
+        user_id,
+        position,
+        revision: snap.item.revision,
+        choices: &choices,
+        flagged,
+        correct,
+        add_ms,
+        grace_secs: GRACE_SECS,
+        learning,
+    };
+    match db::save_answer(&mut conn, &write).await? {
+        Some(revision) => {
+            cache.saved(
+                id,
+                position,
+                &choices,
+                flagged,
+                correct,
+                revision,
+                add_ms,
+                write.learning.as_ref(),
+            );
+            Ok(Some(outcome(
+                &snap.item, &snap.mode, position, choices, flagged, revision,
+            )))
+        }
+        None => {
+            cache.evict(id);
+            Ok(None)
+        }
+    }
+}
+
+/// Loads an open attempt into the cache: its questions, the learner's mastery rows and the
+/// statistics-and-card rows of its questions. False when the attempt is not open (or not theirs).
+async fn load_cache(
+    conn: &mut PgConnection,
+    cache: &AnswerCache,
+    user_id: Uuid,
+    id: Uuid,
+) -> AppResult<bool> {
+    let Some(attempt) = db::get(conn, id, user_id).await? else {
+        return Ok(false);
+    };
+    if attempt.status != "in_progress" {
+        return Ok(false);
+    }
+    let items = db::items(conn, id, user_id).await?;
+    let questions: Vec<Uuid> = items.iter().map(|i| i.question_id).collect();
+    let mastery = crate::db::mastery::all(conn, user_id).await?;
+    let stats = crate::db::mastery::stats_for(conn, user_id, &questions).await?;
+    cache.insert(
+        id,
+        CachedAttempt {
+            user_id,
+            mode: attempt.mode,
+            items: items.into_iter().map(|i| (i.position, i)).collect(),
+            mastery: mastery
+                .into_iter()
+                .map(|m| ((m.area_kind.clone(), m.area.clone()), m))
+                .collect(),
+            stats: stats
+                .into_iter()
+                .map(|s| (s.question_id, (s.times_answered, s.card())))
+                .collect(),
+        },
+    );
+    Ok(true)
+}
+
+/// One read-validate-write round of an answer save.
+async fn try_answer(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    position: i32,
+    input: &AnswerInput,
+) -> AppResult<Round> {
+    let Some(target) = db::read_for_answer(conn, id, user_id, position).await? else {
+        return Err(match db::get(conn, id, user_id).await? {
+            None => AppError::NotFound("no such attempt".into()),
+            Some(_) => AppError::NotFound(format!("the attempt has no question {position}")),
+        });
+    };
+    if target.status != "in_progress" {
+        return Err(AppError::Conflict(format!(
+            "the attempt is {}; answers can no longer change",
+            target.status
+        )));
+    }
+    if target
+        .deadline
+        .is_some_and(|d| Utc::now() > d + Duration::seconds(GRACE_SECS))
+    {
+        return Ok(Round::Overdue);
+    }
+    let card = target.card();
+    let item = &target.item;
+    match plan_answer(
+        item,
+        position,
+        input,
+        &target.areas.0,
+        card,
+        target.stats_seen,
+    )? {
+        Plan::Same(revision, choices, flagged) => Ok(Round::Saved(outcome(
+            item,
+            &target.mode,
+            position,
+            choices,
+            flagged,
+            revision,
+        ))),
+        Plan::Write {
+            choices,
+            flagged,
+            correct,
+            add_ms,
+            learning,
+        } => {
+            let write = db::AnswerWrite {
+                attempt_id: id,
+                user_id,
+                position,
+                revision: item.revision,
+                choices: &choices,
+                flagged,
+                correct,
+                add_ms,
+                grace_secs: GRACE_SECS,
+                learning,
+            };
+            Ok(match db::save_answer(conn, &write).await? {
+                Some(rev) => {
+                    Round::Saved(outcome(item, &target.mode, position, choices, flagged, rev))
+                }
+                None => Round::Changed,
+            })
+        }
+    }
 }
 
 /// Finalizes once: submitted, or expired when past the deadline. Concurrent and repeated

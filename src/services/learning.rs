@@ -106,9 +106,10 @@ pub fn on_answer(
             lapses: state.lapses,
         },
         stats_seen,
-        rollover: read
-            .iter()
-            .any(|r| r.stale && r.row.area_kind == "domain" && r.row.area == item.domain),
+        rollover: Some(
+            read.iter()
+                .any(|r| r.stale && r.row.area_kind == "domain" && r.row.area == item.domain),
+        ),
     }
 }
 

@@ -272,7 +272,7 @@ async fn answer(
         revision: None,
         time_spent_ms: None,
     };
-    match svc::answer(&state.pool, user.0.id, *id, position, input).await {
+    match svc::answer(&state.pool, &state.answers, user.0.id, *id, position, input).await {
         Ok(_) => {}
         // finalized or past the deadline: the result page explains
         Err(AppError::Conflict(_)) => return Ok(see_other(format!("/attempts/{}/result", *id))),

@@ -1,0 +1,136 @@
+//! What this server process last knew of the attempts being answered: the attempt's questions,
+//! the learner's mastery rows and statistics-and-card rows. With it, an answer save is one
+//! database call (`save_answer`) instead of a read and a write.
+//!
+//! The cache is never trusted: `save_answer` checks the revision, the answer counts and that the
+//! attempt is still open, and refuses when anything moved (another device, another server
+//! process, finalization, an extension). The caller then evicts the attempt and takes the read
+//! path. A cached state only serves writes that change an answer; retries of an answer, reads
+//! and the pages' server-measured time always go to the database.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::db::attempts::{AreaRead, ItemRow};
+use crate::db::mastery::{CardRow, LearningWrite, MasteryRow};
+
+/// Attempts kept at most (each holds its questions, about 2 KB apiece); past that the cache
+/// starts again empty.
+const MAX_ATTEMPTS: usize = 1024;
+
+pub struct CachedAttempt {
+    pub user_id: Uuid,
+    pub mode: String,
+    pub items: HashMap<i32, ItemRow>,
+    pub mastery: HashMap<(String, String), MasteryRow>,
+    /// question → (times answered, card)
+    pub stats: HashMap<Uuid, (i32, Option<CardRow>)>,
+}
+
+/// One question's state as the cache knows it.
+pub struct Snapshot {
+    pub mode: String,
+    pub item: ItemRow,
+    pub areas: Vec<AreaRead>,
+    pub card: Option<CardRow>,
+    pub stats_seen: Option<i32>,
+}
+
+#[derive(Default)]
+pub struct AnswerCache {
+    attempts: Mutex<HashMap<Uuid, CachedAttempt>>,
+}
+
+impl AnswerCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, CachedAttempt>> {
+        // a panic while holding the lock leaves plain data behind: keep using it
+        self.attempts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn contains(&self, attempt: Uuid) -> bool {
+        self.lock().contains_key(&attempt)
+    }
+
+    pub fn insert(&self, attempt: Uuid, state: CachedAttempt) {
+        let mut map = self.lock();
+        if map.len() >= MAX_ATTEMPTS {
+            map.clear();
+        }
+        map.insert(attempt, state);
+    }
+
+    pub fn evict(&self, attempt: Uuid) {
+        self.lock().remove(&attempt);
+    }
+
+    pub fn snapshot(&self, attempt: Uuid, user: Uuid, position: i32) -> Option<Snapshot> {
+        let map = self.lock();
+        let a = map.get(&attempt).filter(|a| a.user_id == user)?;
+        let item = a.items.get(&position)?.clone();
+        let mut keys = vec![("domain".to_string(), item.domain.clone())];
+        keys.extend(item.tags.iter().map(|t| ("tag".to_string(), t.clone())));
+        let areas = keys
+            .iter()
+            .filter_map(|k| a.mastery.get(k))
+            .map(|row| AreaRead {
+                row: row.clone(),
+                // unknown here: the database decides whether today is a new day for the row
+                stale: false,
+            })
+            .collect();
+        let (stats_seen, card) = match a.stats.get(&item.question_id) {
+            Some((n, card)) => (Some(*n), card.clone()),
+            None => (None, None),
+        };
+        Some(Snapshot {
+            mode: a.mode.clone(),
+            item,
+            areas,
+            card,
+            stats_seen,
+        })
+    }
+
+    /// Records a save that the database accepted.
+    #[allow(clippy::too_many_arguments)]
+    pub fn saved(
+        &self,
+        attempt: Uuid,
+        position: i32,
+        choices: &[String],
+        flagged: bool,
+        correct: Option<bool>,
+        revision: i32,
+        add_ms: i64,
+        learning: Option<&LearningWrite>,
+    ) {
+        let mut map = self.lock();
+        let Some(a) = map.get_mut(&attempt) else {
+            return;
+        };
+        if let Some(item) = a.items.get_mut(&position) {
+            item.choices = choices.to_vec();
+            item.flagged = flagged;
+            item.correct = correct;
+            item.revision = revision;
+            item.time_spent_ms += add_ms;
+            item.viewed_at = None;
+            if !choices.is_empty() {
+                item.answered_at = Some(Utc::now());
+            }
+        }
+        if let Some(l) = learning {
+            for w in &l.areas {
+                a.mastery
+                    .insert((w.row.area_kind.clone(), w.row.area.clone()), w.row.clone());
+            }
+            let seen = l.stats_seen.map_or(1, |n| n + 1);
+            a.stats.insert(l.question_id, (seen, Some(l.card.clone())));
+        }
+    }
+}
