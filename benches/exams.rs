@@ -35,9 +35,18 @@ fn wrk(url: &str, script: Option<&std::path::Path>) -> (f64, f64, f64, u64) {
     wrk_for(url, script, "10s")
 }
 
+fn wrk_threads() -> String {
+    std::env::var("BENCH_WRK_THREADS").unwrap_or_else(|_| "64".into())
+}
+
 fn wrk_for(url: &str, script: Option<&std::path::Path>, duration: &str) -> (f64, f64, f64, u64) {
     let mut cmd = std::process::Command::new("wrk");
-    cmd.args(["-t64", "-c64", &format!("-d{duration}"), "--latency"]);
+    cmd.args([
+        &format!("-t{}", wrk_threads()),
+        "-c64",
+        &format!("-d{duration}"),
+        "--latency",
+    ]);
     if let Some(s) = script {
         cmd.arg("-s").arg(s);
     }
@@ -46,6 +55,9 @@ fn wrk_for(url: &str, script: Option<&std::path::Path>, duration: &str) -> (f64,
         .output()
         .expect("wrk is installed (apt-get install wrk)");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if std::env::var("BENCH_VERBOSE").is_ok() {
+        eprintln!("{text}");
+    }
     let ms = |v: &str| -> f64 {
         if let Some(x) = v.strip_suffix("us") {
             x.parse::<f64>().unwrap_or(f64::NAN) / 1000.0
@@ -117,7 +129,11 @@ async fn main() {
         .await
         .unwrap();
     let pool_size = std::env::var("BENCH_POOL").unwrap_or_else(|_| "16".into());
-    let base = start_app(pool.clone(), &["--db-max-connections", &pool_size]);
+    let workers = std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "2".into());
+    let base = start_app(
+        pool.clone(),
+        &["--db-max-connections", &pool_size, "--workers", &workers],
+    );
     let client = reqwest::Client::new();
     println!(
         "exams bench: {n} questions; {CLIENTS} concurrent clients on 127.0.0.1; cores={}",
@@ -200,19 +216,24 @@ async fn main() {
             opts.join(",")
         ));
     }
+    lua.push_str(&format!("}}\nWRK_THREADS = {}\n", wrk_threads()));
     lua.push_str(
-        r#"}
+        r#"
 local threads = 0
-setup = function(thread) threads = threads + 1; thread:set("tid", threads) end
+setup = function(thread) threads = threads + 1; thread:set("tid", threads); thread:set("nthreads", WRK_THREADS) end
 local counter = 0
 init = function() counter = 0 end
 request = function()
-  -- thread tid is learner tid: one connection, their own attempt, questions in turn
+  -- each wrk thread owns its own learners and serves them in turn, one question after the
+  -- other; with one thread per connection a learner never has two requests in flight
+  local per = math.floor(#plans / nthreads)
+  local learner = ((tid - 1) * per) + (counter % per) + 1
+  local visit = math.floor(counter / per)
   counter = counter + 1
-  local p = plans[((tid or 1) - 1) % #plans + 1]
-  local pos = (counter % #p.opts) + 1
+  local p = plans[learner]
+  local pos = (visit % #p.opts) + 1
   local o = p.opts[pos]
-  local choice = o[(math.floor(counter / #p.opts) % #o) + 1]
+  local choice = o[(math.floor(visit / #p.opts) % #o) + 1]
   return wrk.format("PUT", "/api/v1/attempts/" .. p.id .. "/answers/" .. pos,
     {["Authorization"] = "Bearer " .. p.token, ["Content-Type"] = "application/json"},
     '{"choices":["' .. choice .. '"],"time_spent_ms":1000}')

@@ -35,11 +35,12 @@ CREATE INDEX user_question_stats_due ON user_question_stats (user_id, due_at) WH
 --    Finalization raises every question's revision under the attempt's row lock before it reads
 --    the answers, so an answer either lands before the result is computed or is refused.
 --    p_seen[i] is the `answered` count read for area i, or -1 when the learner had no row.
---    p_rollover: the domain's row was last updated before today (NULL: the caller does not know).
+--    p_rollover: whether the domain's row was last updated before today; NULL: the caller does
+--    not know, the function looks (false skips the look).
 CREATE FUNCTION save_answer(
     p_attempt uuid, p_user uuid, p_position int, p_revision int,
     p_choices text[], p_flagged boolean, p_correct boolean, p_add_ms bigint, p_grace_secs int,
-    p_learn boolean, p_question uuid, p_domain text, p_rollover boolean,
+    p_learn boolean, p_question uuid, p_rollover boolean,
     p_kinds text[], p_areas text[], p_ability float8[], p_variance float8[],
     p_answered int[], p_right int[], p_seen int[],
     p_stability float8, p_card_difficulty float8, p_due_at timestamptz, p_reps int, p_lapses int,
@@ -68,32 +69,47 @@ BEGIN
         RETURN v_revision;
     END IF;
 
-    IF p_rollover IS NOT FALSE THEN  -- true, or not known to the caller
-        -- the domain's state at the end of its last active day, before today's first change
+    -- the areas the learner already has, in one statement: each row only if its answer count is
+    -- still the one read; the domain's state at the end of its last active day becomes that
+    -- day's snapshot when this is its first change of a new day
+    WITH t AS (
+        SELECT * FROM unnest(p_kinds, p_areas, p_ability, p_variance, p_answered, p_right, p_seen)
+                 AS t(k, a, ab, va, an, co, seen)
+         WHERE seen >= 0
+    ), old AS (
+        SELECT m.area_kind, m.area, m.day, m.ability, m.variance, m.answered
+          FROM mastery m JOIN t ON m.user_id = p_user AND m.area_kind = t.k AND m.area = t.a
+    ), upd AS (
+        UPDATE mastery m
+           SET ability = t.ab, variance = t.va, answered = t.an, correct = t.co,
+               day = CURRENT_DATE, updated_at = now()
+          FROM t
+         WHERE m.user_id = p_user AND m.area_kind = t.k AND m.area = t.a AND m.answered = t.seen
+        RETURNING m.area_kind, m.area
+    ), snap AS (
         INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered)
-        SELECT user_id, day, area, ability, variance, answered FROM mastery
-         WHERE user_id = p_user AND area_kind = 'domain' AND area = p_domain AND day < CURRENT_DATE
-        ON CONFLICT DO NOTHING;
+        SELECT p_user, o.day, o.area, o.ability, o.variance, o.answered
+          FROM old o JOIN upd u ON u.area_kind = o.area_kind AND u.area = o.area
+         WHERE o.area_kind = 'domain' AND o.day < CURRENT_DATE AND p_rollover IS NOT FALSE
+        ON CONFLICT DO NOTHING
+    )
+    SELECT count(*) INTO n FROM upd;
+    IF n <> cardinality(array_remove(p_seen, -1)) THEN
+        RAISE EXCEPTION 'save_answer: mastery changed since it was read' USING ERRCODE = '40001';
     END IF;
-
-    -- one row at a time, in the caller's (sorted) order: concurrent answers cannot deadlock
-    FOR i IN 1 .. coalesce(cardinality(p_kinds), 0) LOOP
-        IF p_seen[i] < 0 THEN
-            INSERT INTO mastery (user_id, area_kind, area, ability, variance, answered, correct, day)
-            VALUES (p_user, p_kinds[i], p_areas[i], p_ability[i], p_variance[i], p_answered[i], p_right[i], CURRENT_DATE)
-            ON CONFLICT DO NOTHING;
-        ELSE
-            UPDATE mastery
-               SET ability = p_ability[i], variance = p_variance[i], answered = p_answered[i],
-                   correct = p_right[i], day = CURRENT_DATE, updated_at = now()
-             WHERE user_id = p_user AND area_kind = p_kinds[i] AND area = p_areas[i]
-               AND answered = p_seen[i];
-        END IF;
+    -- areas new to the learner
+    IF -1 = ANY(p_seen) THEN
+        INSERT INTO mastery (user_id, area_kind, area, ability, variance, answered, correct, day)
+        SELECT p_user, k, a, ab, va, an, co, CURRENT_DATE
+          FROM unnest(p_kinds, p_areas, p_ability, p_variance, p_answered, p_right, p_seen)
+               AS t(k, a, ab, va, an, co, seen)
+         WHERE seen < 0
+        ON CONFLICT DO NOTHING;
         GET DIAGNOSTICS n = ROW_COUNT;
-        IF n <> 1 THEN
+        IF n <> cardinality(p_seen) - cardinality(array_remove(p_seen, -1)) THEN
             RAISE EXCEPTION 'save_answer: mastery changed since it was read' USING ERRCODE = '40001';
         END IF;
-    END LOOP;
+    END IF;
 
     IF p_stats_seen IS NULL THEN
         INSERT INTO user_question_stats (user_id, question_id, last_seen_at, last_answered_at, last_correct,

@@ -307,7 +307,7 @@ pub async fn save_answer(
     };
     let r = sqlx::query_scalar::<_, i32>(
         "SELECT save_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                            $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+                            $17, $18, $19, $20, $21, $22, $23, $24, $25)",
     )
     .bind(w.attempt_id)
     .bind(w.user_id)
@@ -320,7 +320,6 @@ pub async fn save_answer(
     .bind(w.grace_secs as i32)
     .bind(l.is_some())
     .bind(l.map(|l| l.question_id))
-    .bind(l.map(|l| l.domain.as_str()))
     .bind(l.and_then(|l| l.rollover))
     .bind(cols(&|a| a.row.area_kind.clone()))
     .bind(cols(&|a| a.row.area.clone()))
@@ -455,7 +454,8 @@ pub struct Candidate {
 
 /// Walks the (domain, difficulty, sample_key) index from a random point per bucket, wrapping
 /// around: index-driven sampling that never scans the bank. Returns up to `2 * limit` rows per
-/// bucket (the part after the random point first).
+/// bucket (the part after the random point first), without option ids: `with_option_ids` adds
+/// them to the questions chosen.
 pub async fn sample(
     conn: &mut PgConnection,
     buckets: &[(String, i16, i64, f64)],
@@ -465,19 +465,18 @@ pub async fn sample(
     let limits: Vec<i64> = buckets.iter().map(|b| b.2).collect();
     let starts: Vec<f64> = buckets.iter().map(|b| b.3).collect();
     sqlx::query_as::<_, Candidate>(
-        "SELECT c.id, v.version, c.domain, v.kind, c.difficulty,
-                ARRAY(SELECT o->>'id' FROM jsonb_array_elements(v.options) AS o) AS option_ids
+        "SELECT c.id, c.current_version AS version, c.domain, c.kind, c.difficulty,
+                ARRAY[]::text[] AS option_ids
          FROM UNNEST($1::text[], $2::int2[], $3::int8[], $4::float8[]) AS b(domain, difficulty, lim, start)
          CROSS JOIN LATERAL (
-             (SELECT q.id, q.domain, q.difficulty, q.current_version, 0 AS part, q.sample_key FROM questions q
+             (SELECT q.id, q.domain, q.difficulty, q.current_version, q.kind, 0 AS part, q.sample_key FROM questions q
               WHERE q.domain = b.domain AND q.difficulty = b.difficulty AND q.retired_at IS NULL AND q.sample_key >= b.start
               ORDER BY q.sample_key LIMIT b.lim)
              UNION ALL
-             (SELECT q.id, q.domain, q.difficulty, q.current_version, 1 AS part, q.sample_key FROM questions q
+             (SELECT q.id, q.domain, q.difficulty, q.current_version, q.kind, 1 AS part, q.sample_key FROM questions q
               WHERE q.domain = b.domain AND q.difficulty = b.difficulty AND q.retired_at IS NULL AND q.sample_key < b.start
               ORDER BY q.sample_key LIMIT b.lim)
          ) c
-         JOIN question_versions v ON v.question_id = c.id AND v.version = c.current_version
          ORDER BY c.domain, c.difficulty, c.part, c.sample_key",
     )
     .bind(&domains)
@@ -486,6 +485,32 @@ pub async fn sample(
     .bind(&starts)
     .fetch_all(conn)
     .await
+}
+
+/// Fills in the option ids of sampled candidates (from the versions they were sampled at).
+pub async fn with_option_ids(
+    conn: &mut PgConnection,
+    mut chosen: Vec<Candidate>,
+) -> sqlx::Result<Vec<Candidate>> {
+    let ids: Vec<Uuid> = chosen.iter().map(|c| c.id).collect();
+    let versions: Vec<i32> = chosen.iter().map(|c| c.version).collect();
+    let rows: Vec<(Uuid, i32, Vec<String>)> = sqlx::query_as(
+        "SELECT v.question_id, v.version, ARRAY(SELECT o->>'id' FROM jsonb_array_elements(v.options) AS o)
+         FROM UNNEST($1::uuid[], $2::int4[]) AS c(id, version)
+         JOIN question_versions v ON v.question_id = c.id AND v.version = c.version",
+    )
+    .bind(&ids)
+    .bind(&versions)
+    .fetch_all(conn)
+    .await?;
+    let by: std::collections::HashMap<(Uuid, i32), Vec<String>> =
+        rows.into_iter().map(|(q, v, o)| ((q, v), o)).collect();
+    for c in &mut chosen {
+        if let Some(o) = by.get(&(c.id, c.version)) {
+            c.option_ids = o.clone();
+        }
+    }
+    Ok(chosen)
 }
 
 /// Of `ids`, those the learner has seen since `since`.

@@ -303,6 +303,7 @@ pub async fn assemble(
         }
         chosen.extend(picked.into_iter().cloned());
     }
+    let chosen = db::with_option_ids(conn, chosen).await?;
     let report = AssemblyReport {
         requested: count,
         drawn: chosen.len(),

@@ -249,3 +249,62 @@ async fn dashboard_and_practice_pages(pool: PgPool) {
         200
     );
 }
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn the_first_answer_of_a_new_day_keeps_the_last_day_as_a_snapshot(pool: PgPool) {
+    let _b = seed_fixture(&pool, 4).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let ann = app.register("ann@example.com").await;
+    answer_all(&app, &pool, &ann, "kms", 3, true).await;
+    // the day ends: the live row now stands for yesterday
+    let (ability,): (f64,) = sqlx::query_as(
+        "UPDATE mastery SET day = CURRENT_DATE - 1 WHERE area_kind = 'domain' AND area = 'kms' RETURNING ability",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    // today's first answer takes the read path (no client time: the server measures it), the
+    // next ones the cached path; either way yesterday is kept once
+    let a = started(
+        &app,
+        &ann,
+        json!({"mode": "practice", "count": 3, "domains": {"kms": 1}}),
+    )
+    .await;
+    let id = a["id"].as_str().unwrap();
+    for (i, q) in a["questions"].as_array().unwrap().iter().enumerate() {
+        let choice = q["options"][0]["id"].clone();
+        let body = if i == 0 {
+            json!({"choices": [choice]})
+        } else {
+            json!({"choices": [choice], "time_spent_ms": 20000})
+        };
+        assert_eq!(
+            put_answer(&app, &ann, id, i as i64 + 1, body)
+                .await
+                .status(),
+            200
+        );
+    }
+    let snaps: Vec<(chrono::NaiveDate, f64, i32)> = sqlx::query_as(
+        "SELECT day, ability, answered FROM mastery_snapshots WHERE domain = 'kms' ORDER BY day",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    assert_eq!(snaps.len(), 1, "{snaps:?}");
+    assert_eq!(snaps[0].1, ability);
+    assert_eq!(snaps[0].2, 3);
+    let history = get(&app, &ann, "/api/v1/me/mastery/history").await;
+    let kms: Vec<&Value> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["domain"] == "kms")
+        .collect();
+    assert_eq!(kms.len(), 2, "{history}");
+    assert_eq!(kms[0]["answered"], 3);
+    assert_eq!(kms[0]["day"], yesterday.to_string());
+    assert_eq!(kms[1]["answered"], 6);
+}
