@@ -298,3 +298,241 @@ async fn a_browser_takes_a_one_minute_exam(pool: PgPool) {
     assert_eq!(answered, 2);
     c.close().await.unwrap();
 }
+
+async fn log_in(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !c.source().await.unwrap().contains("Log out") {
+        assert!(Instant::now() < deadline, "login did not complete");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for_path(c: &Client, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let path = c.current_url().await.unwrap().path().to_string();
+        if pred(&path) {
+            return path;
+        }
+        assert!(Instant::now() < deadline, "still on {path}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn js_number(c: &Client, script: &str) -> f64 {
+    c.execute(script, vec![]).await.unwrap().as_f64().unwrap()
+}
+
+/// An instructor runs a cohort through the pages in a real browser: creates it, sees a member's
+/// results as a heatmap and on the results page (chart, item statistics, CSV link), and grants
+/// an extension through the form.
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn an_instructor_runs_a_cohort_in_the_browser(pool: PgPool) {
+    let _bank = seed_fixture(&pool, 3).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let teacher = app
+        .user_with_role("teach@example.com", Role::Instructor)
+        .await;
+    let ann = app.register("ann@example.com").await;
+    let driver = chromedriver().await;
+    let c = browser(&driver).await;
+    log_in(&c, &app, "teach@example.com").await;
+
+    // create the cohort with the form
+    c.goto(&app.url("/cohorts")).await.unwrap();
+    c.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("Evening class")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#create-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let cohort_path = wait_for_path(&c, |p| p.starts_with("/cohorts/") && p.len() > 20).await;
+    let cohort = cohort_path.trim_start_matches("/cohorts/").to_string();
+    let code = c
+        .find(Locator::Id("join-code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // a learner joins and sits a scheduled exam (over the API, as the phone app would)
+    let auth = |t: &serde_json::Value| format!("Bearer {}", t["access_token"].as_str().unwrap());
+    let r = app
+        .post("/api/v1/cohorts/join")
+        .header("authorization", auth(&ann))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let now = chrono::Utc::now();
+    let exam: serde_json::Value = app
+        .post(&format!("/api/v1/cohorts/{cohort}/exams"))
+        .header("authorization", auth(&teacher))
+        .json(
+            &json!({"blueprint": "quick", "opens_at": now - chrono::Duration::minutes(1),
+                      "closes_at": now + chrono::Duration::hours(1)}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let exam_id = exam["id"].as_str().unwrap();
+    let a: serde_json::Value = app
+        .post(&format!(
+            "/api/v1/cohorts/{cohort}/exams/{exam_id}/attempts"
+        ))
+        .header("authorization", auth(&ann))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let attempt = a["id"].as_str().unwrap();
+    let questions = a["questions"].as_array().unwrap();
+    for q in questions {
+        let r = app
+            .client
+            .put(app.url(&format!(
+                "/api/v1/attempts/{attempt}/answers/{}",
+                q["position"]
+            )))
+            .header("authorization", auth(&ann))
+            .json(&json!({"choices": [q["options"][0]["id"]], "time_spent_ms": 30000}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let r = app
+        .post(&format!("/api/v1/attempts/{attempt}/submit"))
+        .header("authorization", auth(&ann))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // the cohort page draws the heatmap: one member × seven domains, laid out for real
+    c.goto(&app.url(&cohort_path)).await.unwrap();
+    let cells = c
+        .find_all(Locator::Css("#heatmap rect"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(cells, 7);
+    let width = js_number(
+        &c,
+        "return document.getElementById('heatmap').getBoundingClientRect().width",
+    )
+    .await;
+    assert!(width > 200.0, "heatmap is {width}px wide");
+    // the stylesheet applied (CSP allows it): cards have their border
+    let border = c
+        .execute(
+            "return getComputedStyle(document.querySelector('.card')).borderTopStyle",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(border, "solid");
+
+    // to the results: chart, one item row per question, the CSV link
+    c.find(Locator::LinkText("Results"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, |p| p.ends_with("/results")).await;
+    let bars = c
+        .find_all(Locator::Css("#domain-chart rect"))
+        .await
+        .unwrap()
+        .len();
+    assert!(bars >= 2, "{bars} rects in the domain chart");
+    let rows = c
+        .find_all(Locator::Css("#items tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(rows, questions.len());
+    let href = c
+        .find(Locator::Id("csv-link"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(href.ends_with("/results.csv"), "{href}");
+
+    // an extension through the learner row's form
+    let field = c
+        .find(Locator::Css("#learner-table input[name=minutes]"))
+        .await
+        .unwrap();
+    field.clear().await.unwrap();
+    field.send_keys("12").await.unwrap();
+    c.find(Locator::Css("#learner-table button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // the page is being replaced: an element found a moment ago may already be gone
+        let v = match c
+            .find(Locator::Css("#learner-table input[name=minutes]"))
+            .await
+        {
+            Ok(e) => e.prop("value").await.ok().flatten(),
+            Err(_) => None,
+        };
+        if v.as_deref() == Some("12")
+            && c.current_url().await.unwrap().fragment() == Some("learners")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the extension was not shown: {v:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let minutes: i32 = sqlx::query_scalar("SELECT minutes FROM cohort_exam_extensions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(minutes, 12);
+    c.close().await.unwrap();
+}
