@@ -120,125 +120,8 @@ fn pgbench(url: &str) -> Option<f64> {
         .ok()
 }
 
-/// One learner of the load generator: their attempt, token and the option ids per position.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Learner {
-    attempt: String,
-    token: String,
-    options: Vec<Vec<String>>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct LoadPlan {
-    base: String,
-    seconds: u64,
-    learners: Vec<Learner>,
-}
-
-/// The load generator (this program again, in its own process, on two threads): every learner
-/// is one client with one connection, answering the questions of their attempt in turn and
-/// changing each answer on the next pass; one request at a time per learner.
-fn loadgen(plan: &str) {
-    let plan: LoadPlan = serde_json::from_str(&std::fs::read_to_string(plan).unwrap()).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (lat, non2xx, secs) = rt.block_on(async move {
-        let until = Instant::now() + std::time::Duration::from_secs(plan.seconds);
-        let started = Instant::now();
-        let base = std::sync::Arc::new(plan.base);
-        let tasks: Vec<_> = plan
-            .learners
-            .into_iter()
-            .map(|l| {
-                let base = base.clone();
-                tokio::spawn(async move {
-                    let client = reqwest::Client::builder()
-                        .pool_max_idle_per_host(1)
-                        .build()
-                        .unwrap();
-                    let mut lat = Vec::new();
-                    let mut bad = 0u64;
-                    let mut k = 0usize;
-                    while Instant::now() < until {
-                        let pos = k % l.options.len();
-                        let opts = &l.options[pos];
-                        let choice = &opts[(k / l.options.len()) % opts.len()];
-                        k += 1;
-                        let t = Instant::now();
-                        let r = client
-                            .put(format!(
-                                "{base}/api/v1/attempts/{}/answers/{}",
-                                l.attempt,
-                                pos + 1
-                            ))
-                            .bearer_auth(&l.token)
-                            .json(&json!({"choices": [choice], "time_spent_ms": 1000}))
-                            .send()
-                            .await
-                            .unwrap();
-                        let ok = r.status().is_success();
-                        let _ = r.bytes().await;
-                        lat.push(t.elapsed());
-                        if !ok {
-                            bad += 1;
-                        }
-                    }
-                    (lat, bad)
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        let mut bad = 0;
-        for t in tasks {
-            let (l, b) = t.await.unwrap();
-            all.extend(l);
-            bad += b;
-        }
-        (all, bad, started.elapsed().as_secs_f64())
-    });
-    let mut lat = lat;
-    lat.sort();
-    let p = |q: f64| support::percentile(&lat, q);
-    println!(
-        "{}",
-        json!({"rps": lat.len() as f64 / secs, "p50": p(0.5), "p90": p(0.9), "p99": p(0.99), "non2xx": non2xx})
-    );
-}
-
-/// Runs the load generator in its own process; returns (requests/s, p50 ms, p99 ms, non-2xx).
-fn run_loadgen(plan: &LoadPlan) -> (f64, f64, f64, u64) {
-    let path = std::env::temp_dir().join(format!("exambank-loadgen-{}.json", std::process::id()));
-    std::fs::write(&path, serde_json::to_string(plan).unwrap()).unwrap();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .env("EXAMS_LOADGEN", &path)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("load generator: {}", String::from_utf8_lossy(&out.stderr)));
-    (
-        v["rps"].as_f64().unwrap(),
-        v["p50"].as_f64().unwrap(),
-        v["p99"].as_f64().unwrap(),
-        v["non2xx"].as_u64().unwrap(),
-    )
-}
-
-fn main() {
-    if let Ok(plan) = std::env::var("EXAMS_LOADGEN") {
-        return loadgen(&plan);
-    }
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(bench());
-}
-
-async fn bench() {
+#[tokio::main]
+async fn main() {
     let (pool, url) = fresh_database("exams").await;
     generate_bank(&pool, BANK).await;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM questions")
@@ -378,36 +261,6 @@ end
     let _ = std::fs::remove_file(&script);
     println!("PUT answers (wrk, 64 conns):  {answer_rps:>8.0} req/s  p50={answer_p50:.2} ms  p99={answer_p99:.2} ms  non-2xx={non2xx}  writes applied={}", after - before);
 
-    // the same 64 learners from a client that multiplexes them on two threads (wrk needs a
-    // thread per connection to keep one request in flight per learner)
-    let plan = LoadPlan {
-        base: base.clone(),
-        seconds: 10,
-        learners: attempts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| Learner {
-                attempt: a["id"].as_str().unwrap().to_string(),
-                token: tokens[(200 - CLIENTS + i) % CLIENTS].clone(),
-                options: a["questions"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|q| {
-                        q["options"]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|o| o["id"].as_str().unwrap().to_string())
-                            .collect()
-                    })
-                    .collect(),
-            })
-            .collect(),
-    };
-    let (lg_rps, lg_p50, lg_p99, lg_bad) = run_loadgen(&plan);
-    println!("PUT answers (64 learners, 2-thread client): {lg_rps:>8.0} req/s  p50={lg_p50:.2} ms  p99={lg_p99:.2} ms  non-2xx={lg_bad}");
-
     // 4. what the learning update costs inside one answer's save: the same save call with and
     //    without it (a flag toggle), sequentially, on one connection
     let (with, without) = {
@@ -495,6 +348,6 @@ end
         answer_p99 / health_p99
     );
     println!(
-        "targets: start median {start_p50:.2} ms (< 15), p99 {start_p99:.2} ms; answers {answer_rps:.0}/s with wrk, {lg_rps:.0}/s with the 2-thread client (>= 3000), p99 {answer_p99:.2} / {lg_p99:.2} ms (< 25); learning update median {mastery_p50:.2} ms (< 2)"
+        "targets: start median {start_p50:.2} ms (< 15), p99 {start_p99:.2} ms; answers {answer_rps:.0}/s (>= 3000) p99 {answer_p99:.2} ms (< 25); learning update median {mastery_p50:.2} ms (< 2)"
     );
 }

@@ -25,7 +25,7 @@ pub struct AppState {
     /// The study notes, rendered once at startup.
     pub notes: Arc<crate::services::notes::NotesCatalog>,
     /// Open attempts as this process last saw them (answer saves in one round trip).
-    pub answers: crate::services::answer_cache::AnswerCache,
+    pub answers: Arc<crate::services::answer_cache::AnswerCache>,
 }
 
 pub struct Application {
@@ -97,10 +97,29 @@ impl Application {
             answers: Default::default(),
         });
         spawn_sweeper(state.pool.clone(), settings.sweep_interval_secs);
+        // Each HTTP worker is a single-threaded runtime: give it its own pool, so that its
+        // connections' I/O is driven by its own reactor rather than another worker's.
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1) as u32;
+        let per_worker = (settings.db.db_max_connections / workers).max(1);
+        let pool_options = state.pool.options().clone().max_connections(per_worker);
+        let connect_options = (*state.pool.connect_options()).clone();
         let openapi = api::openapi();
         let max_body = settings.max_body_bytes;
 
         let mut server = HttpServer::new(move || {
+            let state = web::Data::new(AppState {
+                pool: pool_options
+                    .clone()
+                    .connect_lazy_with(connect_options.clone()),
+                notes: state.notes.clone(),
+                metrics: state.metrics.clone(),
+                settings: state.settings.clone(),
+                jwt_secret: state.jwt_secret.clone(),
+                answers: state.answers.clone(),
+            });
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .openapi(<api::ApiDoc as utoipa::OpenApi>::openapi())
