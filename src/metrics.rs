@@ -12,6 +12,8 @@ pub struct Metrics {
     pool_size: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    /// Every pool of this process (one per HTTP worker, and the background one).
+    pools: std::sync::Arc<std::sync::Mutex<Vec<PgPool>>>,
 }
 
 impl Metrics {
@@ -43,14 +45,31 @@ impl Metrics {
             )?,
             registry,
             http,
+            pools: Default::default(),
         };
         m.pool_max.set(pool_max.into());
         Ok(m)
     }
 
-    pub fn render(&self, pool: &PgPool) -> anyhow::Result<String> {
-        self.pool_size.set(pool.size().into());
-        self.pool_idle.set(pool.num_idle() as i64);
+    /// Counts this pool's connections in the gauges.
+    pub fn register_pool(&self, pool: PgPool) {
+        self.pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(pool);
+    }
+
+    pub fn render(&self) -> anyhow::Result<String> {
+        let (size, idle) = self
+            .pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .fold((0i64, 0i64), |(s, i), p| {
+                (s + i64::from(p.size()), i + p.num_idle() as i64)
+            });
+        self.pool_size.set(size);
+        self.pool_idle.set(idle);
         let mut buf = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
         Ok(String::from_utf8(buf)?)

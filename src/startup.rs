@@ -97,6 +97,7 @@ impl Application {
             answers: Default::default(),
         });
         spawn_sweeper(state.pool.clone(), settings.sweep_interval_secs);
+        state.metrics.register_pool(state.pool.clone());
         // Each HTTP worker is a single-threaded runtime: give it its own pool, so that its
         // connections' I/O is driven by its own reactor rather than another worker's.
         let workers = settings
@@ -110,10 +111,12 @@ impl Application {
         let max_body = settings.max_body_bytes;
 
         let mut server = HttpServer::new(move || {
+            let pool = pool_options
+                .clone()
+                .connect_lazy_with(connect_options.clone());
+            state.metrics.register_pool(pool.clone());
             let state = web::Data::new(AppState {
-                pool: pool_options
-                    .clone()
-                    .connect_lazy_with(connect_options.clone()),
+                pool,
                 notes: state.notes.clone(),
                 metrics: state.metrics.clone(),
                 settings: state.settings.clone(),

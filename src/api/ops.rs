@@ -56,7 +56,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// Prometheus text format: request counts and latency histograms by route and status, and
 /// connection-pool gauges.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    match state.metrics.render(&state.pool) {
+    match state.metrics.render() {
         Ok(body) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4")
             .body(body),
