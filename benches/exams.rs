@@ -260,6 +260,33 @@ end
             .unwrap();
     let _ = std::fs::remove_file(&script);
     println!("PUT answers (wrk, 64 conns):  {answer_rps:>8.0} req/s  p50={answer_p50:.2} ms  p99={answer_p99:.2} ms  non-2xx={non2xx}  writes applied={}", after - before);
+    // the server's own view (actix-web-prom histogram, warm-up included): from the request
+    // entering the middleware to the response, without the time in socket queues and run queues
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let bucket = |le: &str| -> f64 {
+        text.lines()
+            .filter(|l| {
+                l.starts_with("exambank_http_requests_duration_seconds_bucket")
+                    && l.contains("answers/{position}")
+                    && l.contains(&format!("le=\"{le}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let total = bucket("+Inf");
+    println!(
+        "  server-side (from /metrics): {:.1}% of saves within 10 ms, {:.1}% within 25 ms, {:.1}% within 50 ms",
+        100.0 * bucket("0.01") / total,
+        100.0 * bucket("0.025") / total,
+        100.0 * bucket("0.05") / total
+    );
 
     // 4. what the learning update costs inside one answer's save: the same save call with and
     //    without it (a flag toggle), sequentially, on one connection
