@@ -352,6 +352,33 @@ async fn practice_mode_gives_feedback_for_the_answered_question_only(pool: PgPoo
     assert_eq!(r["feedback"]["correct_choices"], json!(k));
     assert!(r["feedback"]["explanation"].is_string());
     assert_eq!(r["feedback"]["rationale"].as_object().unwrap().len(), 4);
+    // a client that reports its own time is served from the cached attempt: same feedback rules
+    let k3 = key(&pool, id, 3).await;
+    let wrong: Vec<String> = a["questions"][2]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .filter(|o| !k3.contains(o))
+        .take(1)
+        .collect();
+    for _ in 0..2 {
+        // the second time is a retry of the same answer: acknowledged again, same feedback
+        let r: Value = put_answer(
+            &app,
+            &ann,
+            id,
+            3,
+            json!({"choices": wrong, "time_spent_ms": 5000}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(r["feedback"]["correct"], false);
+        assert_eq!(r["feedback"]["correct_choices"], json!(k3));
+        assert_eq!(r["choices"], json!(wrong));
+    }
     let s: Value = app
         .get(&format!("/api/v1/attempts/{id}"))
         .header("authorization", bearer(&ann))
@@ -676,10 +703,17 @@ async fn a_one_minute_exam_expires_on_its_own(pool: PgPool) {
     .await;
     let id = a["id"].as_str().unwrap();
     let k = key(&pool, id, 1).await;
+    // the client reports its own time: the server caches the open attempt from here on
     assert_eq!(
-        put_answer(&app, &ann, id, 1, json!({"choices": k}))
-            .await
-            .status(),
+        put_answer(
+            &app,
+            &ann,
+            id,
+            1,
+            json!({"choices": k, "time_spent_ms": 3000})
+        )
+        .await
+        .status(),
         200
     );
     tokio::time::sleep(std::time::Duration::from_secs(
@@ -703,6 +737,19 @@ async fn a_one_minute_exam_expires_on_its_own(pool: PgPool) {
     );
     problem(
         put_answer(&app, &ann, id, 2, json!({"choices": []})).await,
+        409,
+    )
+    .await;
+    // a late change, which the cached attempt (still open in the cache) would accept, is refused
+    problem(
+        put_answer(
+            &app,
+            &ann,
+            id,
+            2,
+            json!({"choices": [a["questions"][1]["options"][0]["id"]], "time_spent_ms": 3000}),
+        )
+        .await,
         409,
     )
     .await;
