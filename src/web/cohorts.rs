@@ -12,7 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::SessionView;
-use super::{render_form, Csrf, PageError, PageUser};
+use super::{render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
 use crate::db::catalog::{self, BlueprintRow};
 use crate::db::cohorts::{CohortRow, MemberRow};
 use crate::error::AppError;
@@ -43,12 +43,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn see_other(to: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header(("location", to))
-        .finish()
-}
-
 fn messages(e: &AppError) -> Option<Vec<String>> {
     match e {
         AppError::Validation(errs) => Some(
@@ -67,11 +61,6 @@ fn error_status(e: &AppError) -> StatusCode {
         AppError::Conflict(_) => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf_token: String,
 }
 
 // ---------------------------------------------------------------------------------------------

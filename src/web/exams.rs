@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::SessionView;
-use super::{render, render_form, Csrf, PageError, PageUser};
+use super::{render, render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
 use crate::api::attempts::{review_items, ResultDto, ReviewItem};
 use crate::db::attempts::ItemRow;
 use crate::db::catalog::{self, BlueprintRow};
@@ -27,12 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/attempts/{id}/submit", web::post().to(submit))
         .route("/attempts/{id}/result", web::get().to(result))
         .route("/attempts/{id}/review", web::get().to(review));
-}
-
-fn see_other(to: String) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header(("location", to))
-        .finish()
 }
 
 #[derive(Template)]
@@ -292,11 +286,6 @@ async fn answer(
         },
     };
     Ok(see_other(to))
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf_token: String,
 }
 
 async fn submit(

@@ -43,6 +43,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/static/exam.js", web::get().to(exam_script));
 }
 
+/// A form that carries nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    pub csrf_token: String,
+}
+
+/// 303 See Other: where a form post lands afterwards.
+pub fn see_other(to: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("location", to))
+        .finish()
+}
+
 /// Renders a template as an HTML response.
 pub fn render<T: Template>(status: StatusCode, tpl: &T) -> Result<HttpResponse, PageError> {
     let html = tpl

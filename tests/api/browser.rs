@@ -12,6 +12,7 @@ use sqlx::PgPool;
 
 use crate::attempts::seed_fixture;
 use crate::helpers::{TempDir, TestApp, PASSWORD};
+use crate::processes::free_port;
 
 struct Driver {
     child: Child,
@@ -25,14 +26,6 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn chromedriver() -> Driver {
@@ -117,33 +110,7 @@ async fn a_browser_takes_a_one_minute_exam(pool: PgPool) {
     let driver = chromedriver().await;
     let c = browser(&driver).await;
 
-    // log in
-    c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("ann@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.card button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-
-    // the login lands on the home page, signed in
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !c.source().await.unwrap().contains("Log out") {
-        assert!(Instant::now() < deadline, "login did not complete");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    log_in(&c, &app, "ann@example.com").await;
 
     // a custom exam: 3 questions, one minute
     c.goto(&app.url("/exams/new")).await.unwrap();

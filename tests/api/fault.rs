@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 
 use crate::helpers::{manifest_dir, problem, serve_args, TempDir, TestApp};
+use crate::processes::free_port;
 
 /// A private cluster for this test only (stopping the shared one would break other tests).
 struct Cluster {
@@ -42,14 +43,6 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]
