@@ -543,28 +543,6 @@ pub async fn mark_seen(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> 
     Ok(())
 }
 
-/// Records an answered question for recency and "retry my mistakes".
-pub async fn record_answer_stats(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    question: Uuid,
-    correct: bool,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO user_question_stats (user_id, question_id, last_seen_at, last_answered_at, last_correct, times_answered, times_correct)
-         VALUES ($1, $2, now(), now(), $3, 1, CASE WHEN $3 THEN 1 ELSE 0 END)
-         ON CONFLICT (user_id, question_id) DO UPDATE SET last_answered_at = now(), last_correct = $3,
-             times_answered = user_question_stats.times_answered + 1,
-             times_correct = user_question_stats.times_correct + CASE WHEN $3 THEN 1 ELSE 0 END",
-        user_id,
-        question,
-        correct
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Current versions of the given questions as candidates, in the given order (retired skipped).
 pub async fn candidates_by_ids(
     conn: &mut PgConnection,
