@@ -135,21 +135,32 @@ async fn create(
     form: web::Form<NameForm>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
-    match svc::create(&state.pool, user.0.id, &form.name).await {
+    let result = svc::create(&state.pool, user.0.id, &form.name).await;
+    to_cohort_or_index(
+        &state,
+        user.0,
+        &csrf,
+        result,
+        String::new(),
+        form.name.clone(),
+    )
+    .await
+}
+
+/// After the create and join forms: to the cohort, or back to `/cohorts` with the errors and
+/// what was typed.
+async fn to_cohort_or_index(
+    state: &AppState,
+    user: SessionView,
+    csrf: &Csrf,
+    result: Result<CohortRow, AppError>,
+    code: String,
+    name: String,
+) -> Result<HttpResponse, PageError> {
+    match result {
         Ok(c) => Ok(see_other(format!("/cohorts/{}", c.id))),
         Err(e) => match messages(&e) {
-            Some(msgs) => {
-                index_page(
-                    &state,
-                    user.0,
-                    &csrf,
-                    error_status(&e),
-                    msgs,
-                    String::new(),
-                    form.name.clone(),
-                )
-                .await
-            }
+            Some(msgs) => index_page(state, user, csrf, error_status(&e), msgs, code, name).await,
             None => Err(e.into()),
         },
     }
@@ -168,24 +179,16 @@ async fn join(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
-    match svc::join(&state.pool, user.0.id, &form.code).await {
-        Ok(c) => Ok(see_other(format!("/cohorts/{}", c.id))),
-        Err(e) => match messages(&e) {
-            Some(msgs) => {
-                index_page(
-                    &state,
-                    user.0,
-                    &csrf,
-                    error_status(&e),
-                    msgs,
-                    form.code.clone(),
-                    String::new(),
-                )
-                .await
-            }
-            None => Err(e.into()),
-        },
-    }
+    let result = svc::join(&state.pool, user.0.id, &form.code).await;
+    to_cohort_or_index(
+        &state,
+        user.0,
+        &csrf,
+        result,
+        form.code.clone(),
+        String::new(),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
