@@ -89,6 +89,10 @@ pub struct ServeArgs {
     /// Worker threads for HTTP (default: one per core).
     #[arg(long, env = "EXAMBANK_WORKERS")]
     pub workers: Option<usize>,
+    /// Answer-save batches each HTTP worker keeps in the database at once (answers arriving
+    /// meanwhile queue and go together in the next batch).
+    #[arg(long, env = "EXAMBANK_ANSWER_BATCHES", default_value_t = 2)]
+    pub answer_batches: usize,
     /// Largest accepted JSON body, in bytes.
     #[arg(long, env = "EXAMBANK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,

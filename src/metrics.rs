@@ -2,7 +2,9 @@
 //! matched route pattern so ids do not explode the label space) plus connection-pool gauges.
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use prometheus::{Encoder, IntGauge, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 use sqlx::PgPool;
 
 #[derive(Clone)]
@@ -12,6 +14,12 @@ pub struct Metrics {
     pool_size: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    /// Answers per `save_answers` batch, and how long a batch takes in the database.
+    pub answer_batch_size: Histogram,
+    pub answer_batch_seconds: Histogram,
+    /// Answer saves that went through a batch, by outcome: written, refused (read again and
+    /// saved on its own), failed (the batch failed; saved on its own).
+    pub answer_batch_saves: IntCounterVec,
     /// Every pool of this process (one per HTTP worker, and the background one).
     pools: std::sync::Arc<std::sync::Mutex<Vec<PgPool>>>,
 }
@@ -33,7 +41,36 @@ impl Metrics {
             registry.register(Box::new(g.clone()))?;
             Ok(g)
         };
+        let answer_batch_size = Histogram::with_opts(
+            HistogramOpts::new(
+                "exambank_answer_batch_size",
+                "Answers written per database call",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0]),
+        )?;
+        registry.register(Box::new(answer_batch_size.clone()))?;
+        let answer_batch_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "exambank_answer_batch_seconds",
+                "Time of one answer batch in the database, connection wait included",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+        )?;
+        registry.register(Box::new(answer_batch_seconds.clone()))?;
+        let answer_batch_saves = IntCounterVec::new(
+            Opts::new(
+                "exambank_answer_batch_saves_total",
+                "Answer saves sent in batches, by outcome",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(answer_batch_saves.clone()))?;
         let m = Metrics {
+            answer_batch_size,
+            answer_batch_seconds,
+            answer_batch_saves,
             pool_size: gauge("exambank_db_pool_connections", "Open database connections")?,
             pool_idle: gauge(
                 "exambank_db_pool_idle_connections",

@@ -26,6 +26,8 @@ pub struct AppState {
     pub notes: Arc<crate::services::notes::NotesCatalog>,
     /// Open attempts as this process last saw them (answer saves in one round trip).
     pub answers: Arc<crate::services::answer_cache::AnswerCache>,
+    /// This worker's answer saves, written in batches.
+    pub saves: Arc<crate::services::answer_batch::AnswerBatcher>,
 }
 
 pub struct Application {
@@ -90,6 +92,11 @@ impl Application {
         ));
         let state = web::Data::new(AppState {
             notes,
+            saves: Arc::new(crate::services::answer_batch::AnswerBatcher::new(
+                pool.clone(),
+                metrics.clone(),
+                settings.answer_batches,
+            )),
             pool,
             metrics,
             settings: Arc::new(settings.clone()),
@@ -116,6 +123,11 @@ impl Application {
                 .connect_lazy_with(connect_options.clone());
             state.metrics.register_pool(pool.clone());
             let state = web::Data::new(AppState {
+                saves: Arc::new(crate::services::answer_batch::AnswerBatcher::new(
+                    pool.clone(),
+                    state.metrics.clone(),
+                    state.settings.answer_batches,
+                )),
                 pool,
                 notes: state.notes.clone(),
                 metrics: state.metrics.clone(),

@@ -291,7 +291,16 @@ pub async fn answer(
         revision: b.revision,
         time_spent_ms: b.time_spent_ms,
     };
-    let o = svc::answer(&state.pool, &state.answers, user.id, id, position, input).await?;
+    let o = svc::answer(
+        &state.pool,
+        &state.answers,
+        &state.saves,
+        user.id,
+        id,
+        position,
+        input,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(AnswerResponse {
         position: o.position,
         choices: o.choices,

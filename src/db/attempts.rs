@@ -263,22 +263,22 @@ pub async fn read_for_answer(
 /// Serialises one learner's answer saves inside the current transaction (the slow path, taken
 /// when optimistic saves keep colliding).
 pub async fn lock_learner(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
-    let key = i64::from_be_bytes(user_id.as_bytes()[..8].try_into().unwrap_or_default());
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(key)
+    sqlx::query("SELECT pg_advisory_xact_lock(learner_key($1))")
+        .bind(user_id)
         .execute(conn)
         .await?;
     Ok(())
 }
 
 /// What one answer writes (see the `save_answer` database function).
-pub struct AnswerWrite<'a> {
+#[derive(Debug, Clone)]
+pub struct AnswerWrite {
     pub attempt_id: Uuid,
     pub user_id: Uuid,
     pub position: i32,
     /// The revision that was read; the write is refused if it moved.
     pub revision: i32,
-    pub choices: &'a [String],
+    pub choices: Vec<String>,
     pub flagged: bool,
     pub correct: Option<bool>,
     pub add_ms: i64,
@@ -288,10 +288,7 @@ pub struct AnswerWrite<'a> {
 
 /// The outcome of `save_answer`: the new revision, or `None` when something it read changed
 /// (or the attempt closed) and the caller must read again.
-pub async fn save_answer(
-    conn: &mut PgConnection,
-    w: &AnswerWrite<'_>,
-) -> sqlx::Result<Option<i32>> {
+pub async fn save_answer(conn: &mut PgConnection, w: &AnswerWrite) -> sqlx::Result<Option<i32>> {
     let l = w.learning.as_ref();
     let col = |f: &dyn Fn(&crate::db::mastery::AreaWrite) -> f64| -> Vec<f64> {
         l.map(|l| l.areas.iter().map(f).collect())
@@ -313,7 +310,7 @@ pub async fn save_answer(
     .bind(w.user_id)
     .bind(w.position)
     .bind(w.revision)
-    .bind(w.choices)
+    .bind(&w.choices)
     .bind(w.flagged)
     .bind(w.correct)
     .bind(w.add_ms)
@@ -345,6 +342,144 @@ pub async fn save_answer(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Saves a batch of answers in one transaction (the `save_answers` database function): for each
+/// write, the new revision, or `None` when something it read changed, its attempt closed, or an
+/// earlier write of the batch belongs to the same learner; nothing of such a write is stored and
+/// the caller reads again. An error means nothing of the batch was stored.
+pub async fn save_answers(
+    conn: &mut PgConnection,
+    writes: &[AnswerWrite],
+) -> sqlx::Result<Vec<Option<i32>>> {
+    fn learning(w: &AnswerWrite) -> Option<&crate::db::mastery::LearningWrite> {
+        w.learning.as_ref()
+    }
+    fn card(w: &AnswerWrite) -> Option<&crate::db::mastery::CardRow> {
+        w.learning.as_ref().map(|l| &l.card)
+    }
+    let (mut c_item, mut c_choice) = (Vec::new(), Vec::new());
+    let mut areas: Vec<(i32, &crate::db::mastery::AreaWrite)> = Vec::new();
+    for (i, w) in writes.iter().enumerate() {
+        let item = i as i32 + 1;
+        for c in &w.choices {
+            c_item.push(item);
+            c_choice.push(c.as_str());
+        }
+        if let Some(l) = learning(w) {
+            areas.extend(l.areas.iter().map(|a| (item, a)));
+        }
+    }
+    let rows: Vec<(i32, i32)> = sqlx::query_as(
+        "SELECT item, revision FROM save_answers($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+    )
+    .bind(writes.iter().map(|w| w.attempt_id).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.user_id).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.position).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.revision).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.flagged).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.correct).collect::<Vec<_>>())
+    .bind(writes.iter().map(|w| w.add_ms).collect::<Vec<_>>())
+    .bind(
+        writes
+            .iter()
+            .map(|w| w.grace_secs as i32)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| w.learning.is_some())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| learning(w).map(|l| l.question_id))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| learning(w).and_then(|l| l.rollover))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| card(w).map(|c| c.stability))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| card(w).map(|c| c.difficulty))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| card(w).map(|c| c.due_at))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| card(w).map(|c| c.reps))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| card(w).map(|c| c.lapses))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        writes
+            .iter()
+            .map(|w| learning(w).and_then(|l| l.stats_seen))
+            .collect::<Vec<_>>(),
+    )
+    .bind(c_item)
+    .bind(c_choice)
+    .bind(areas.iter().map(|(i, _)| *i).collect::<Vec<_>>())
+    .bind(
+        areas
+            .iter()
+            .map(|(_, a)| a.row.area_kind.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        areas
+            .iter()
+            .map(|(_, a)| a.row.area.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(areas.iter().map(|(_, a)| a.row.ability).collect::<Vec<_>>())
+    .bind(
+        areas
+            .iter()
+            .map(|(_, a)| a.row.variance)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        areas
+            .iter()
+            .map(|(_, a)| a.row.answered)
+            .collect::<Vec<_>>(),
+    )
+    .bind(areas.iter().map(|(_, a)| a.row.correct).collect::<Vec<_>>())
+    .bind(areas.iter().map(|(_, a)| a.seen).collect::<Vec<_>>())
+    .fetch_all(conn)
+    .await?;
+    let mut out = vec![None; writes.len()];
+    for (item, revision) in rows {
+        if let Some(slot) = usize::try_from(item - 1).ok().and_then(|i| out.get_mut(i)) {
+            *slot = Some(revision);
+        }
+    }
+    Ok(out)
 }
 
 /// The pages record when a question was shown, to measure time per question server-side.

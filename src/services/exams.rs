@@ -15,6 +15,7 @@ use crate::db::catalog;
 use crate::domain::assembly::{allocate, difficulty_split, Shortfall};
 use crate::domain::scoring::{is_correct, score};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::answer_batch::{AnswerBatcher, Saved};
 use crate::services::answer_cache::{AnswerCache, CachedAttempt};
 
 /// Answers are accepted this long after the deadline (network latency, clock skew).
@@ -535,12 +536,13 @@ fn feedback(item: &ItemRow, correct: bool) -> Feedback {
 pub async fn answer(
     pool: &PgPool,
     cache: &AnswerCache,
+    saves: &AnswerBatcher,
     user_id: Uuid,
     id: Uuid,
     position: i32,
     input: AnswerInput,
 ) -> AppResult<AnswerOutcome> {
-    if let Some(o) = try_cached(pool, cache, user_id, id, position, &input).await? {
+    if let Some(o) = try_cached(pool, cache, saves, user_id, id, position, &input).await? {
         return Ok(o);
     }
     for round in 0..MAX_SAVE_ROUNDS {
@@ -702,6 +704,7 @@ fn outcome(
 async fn try_cached(
     pool: &PgPool,
     cache: &AnswerCache,
+    saves: &AnswerBatcher,
     user_id: Uuid,
     id: Uuid,
     position: i32,
@@ -710,9 +713,11 @@ async fn try_cached(
     if input.time_spent_ms.is_none() {
         return Ok(None);
     }
-    let mut conn = pool.acquire().await?;
-    if !cache.contains(id) && !load_cache(&mut conn, cache, user_id, id).await? {
-        return Ok(None);
+    if !cache.contains(id) {
+        let mut conn = pool.acquire().await?;
+        if !load_cache(&mut conn, cache, user_id, id).await? {
+            return Ok(None);
+        }
     }
     let Some(snap) = cache.snapshot(id, user_id, position) else {
         return Ok(None);
@@ -745,15 +750,15 @@ async fn try_cached(
         user_id,
         position,
         revision: snap.item.revision,
-        choices: &choices,
+        choices: choices.clone(),
         flagged,
         correct,
         add_ms,
         grace_secs: GRACE_SECS,
         learning,
     };
-    match db::save_answer(&mut conn, &write).await? {
-        Some(revision) => {
+    match saves.save(write.clone()).await {
+        Saved::Revision(revision) => {
             cache.saved(
                 id,
                 position,
@@ -768,7 +773,7 @@ async fn try_cached(
                 &snap.item, &snap.mode, position, choices, flagged, revision,
             )))
         }
-        None => {
+        Saved::Refused | Saved::Failed => {
             cache.evict(id);
             Ok(None)
         }
@@ -868,7 +873,7 @@ async fn try_answer(
                 user_id,
                 position,
                 revision: item.revision,
-                choices: &choices,
+                choices: choices.clone(),
                 flagged,
                 correct,
                 add_ms,

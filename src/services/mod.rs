@@ -1,6 +1,7 @@
 //! Use cases: each opens a transaction, calls `db` and `domain`, and commits.
 
 pub mod accounts;
+pub mod answer_batch;
 pub mod answer_cache;
 pub mod cohorts;
 pub mod exams;

@@ -266,7 +266,17 @@ async fn answer(
         revision: None,
         time_spent_ms: None,
     };
-    match svc::answer(&state.pool, &state.answers, user.0.id, *id, position, input).await {
+    match svc::answer(
+        &state.pool,
+        &state.answers,
+        &state.saves,
+        user.0.id,
+        *id,
+        position,
+        input,
+    )
+    .await
+    {
         Ok(_) => {}
         // finalized or past the deadline: the result page explains
         Err(AppError::Conflict(_)) => return Ok(see_other(format!("/attempts/{}/result", *id))),

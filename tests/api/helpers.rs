@@ -40,6 +40,7 @@ pub fn serve_args(extra: &[&str]) -> ServeArgs {
     }
 }
 
+#[derive(Clone)]
 pub struct TestApp {
     pub base: String,
     pub client: Client,

@@ -1,6 +1,7 @@
 //! Integration tests: ONE test binary, many modules. Each test gets a fresh database
 //! (`#[sqlx::test]`) and a real server on port 0, and talks HTTP to it.
 
+mod answer_batch;
 mod answer_cache;
 mod attempts;
 mod auth;

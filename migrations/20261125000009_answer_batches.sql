@@ -1,0 +1,261 @@
+-- Answer saves in batches (issue 6: p99 under 25 ms at 3000 saves/s on two cores).
+--
+-- Most of what a save costs the database is per statement, not per row: starting the executor
+-- for each statement of save_answer, the round trip, the commit. Each server process therefore
+-- gathers the answer saves that arrive while its earlier ones are in the database and writes
+-- them with one call of save_answers: one transaction, a handful of set-oriented statements
+-- for the whole batch. Every answer in it still lands with its learning update or not at all.
+--
+-- 1. The learner's lock. A learner's mastery and statistics rows are written only under their
+--    advisory lock (save_answer and save_answers take it), so what a batch has checked under
+--    it stays true until the batch commits. lock_learner (the server's slow path) uses the
+--    same key.
+CREATE FUNCTION learner_key(u uuid) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ('x' || replace(left(u::text, 18), '-', ''))::bit(64)::bigint;
+
+-- 2. save_answer (one answer) takes the learner's lock first; otherwise as in migration 0007.
+CREATE OR REPLACE FUNCTION save_answer(
+    p_attempt uuid, p_user uuid, p_position int, p_revision int,
+    p_choices text[], p_flagged boolean, p_correct boolean, p_add_ms bigint, p_grace_secs int,
+    p_learn boolean, p_question uuid, p_rollover boolean,
+    p_kinds text[], p_areas text[], p_ability float8[], p_variance float8[],
+    p_answered int[], p_right int[], p_seen int[],
+    p_stability float8, p_card_difficulty float8, p_due_at timestamptz, p_reps int, p_lapses int,
+    p_stats_seen int
+) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_revision int;
+    n int;
+BEGIN
+    IF p_learn THEN
+        PERFORM pg_advisory_xact_lock(learner_key(p_user));
+    END IF;
+    UPDATE attempt_questions a
+       SET choices = p_choices, flagged = p_flagged, correct = p_correct, revision = a.revision + 1,
+           time_spent_ms = a.time_spent_ms + p_add_ms, viewed_at = NULL,
+           answered_at = CASE WHEN cardinality(p_choices) > 0 THEN now() ELSE a.answered_at END
+      FROM attempts t
+     WHERE a.attempt_id = p_attempt AND a.user_id = p_user AND a.position = p_position
+       AND a.revision = p_revision
+       AND t.id = p_attempt AND t.user_id = p_user AND t.status = 'in_progress'
+       AND (t.deadline IS NULL OR t.deadline + make_interval(secs => p_grace_secs) >= now())
+    RETURNING a.revision INTO v_revision;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'save_answer: the question or the attempt changed since it was read'
+            USING ERRCODE = '40001';
+    END IF;
+    IF NOT p_learn THEN
+        RETURN v_revision;
+    END IF;
+
+    WITH t AS (
+        SELECT * FROM unnest(p_kinds, p_areas, p_ability, p_variance, p_answered, p_right, p_seen)
+                 AS t(k, a, ab, va, an, co, seen)
+         WHERE seen >= 0
+    ), old AS (
+        SELECT m.area_kind, m.area, m.day, m.ability, m.variance, m.answered
+          FROM mastery m JOIN t ON m.user_id = p_user AND m.area_kind = t.k AND m.area = t.a
+    ), upd AS (
+        UPDATE mastery m
+           SET ability = t.ab, variance = t.va, answered = t.an, correct = t.co,
+               day = CURRENT_DATE, updated_at = now()
+          FROM t
+         WHERE m.user_id = p_user AND m.area_kind = t.k AND m.area = t.a AND m.answered = t.seen
+        RETURNING m.area_kind, m.area
+    ), snap AS (
+        INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered)
+        SELECT p_user, o.day, o.area, o.ability, o.variance, o.answered
+          FROM old o JOIN upd u ON u.area_kind = o.area_kind AND u.area = o.area
+         WHERE o.area_kind = 'domain' AND o.day < CURRENT_DATE AND p_rollover IS NOT FALSE
+        ON CONFLICT DO NOTHING
+    )
+    SELECT count(*) INTO n FROM upd;
+    IF n <> cardinality(array_remove(p_seen, -1)) THEN
+        RAISE EXCEPTION 'save_answer: mastery changed since it was read' USING ERRCODE = '40001';
+    END IF;
+    IF -1 = ANY(p_seen) THEN
+        INSERT INTO mastery (user_id, area_kind, area, ability, variance, answered, correct, day)
+        SELECT p_user, k, a, ab, va, an, co, CURRENT_DATE
+          FROM unnest(p_kinds, p_areas, p_ability, p_variance, p_answered, p_right, p_seen)
+               AS t(k, a, ab, va, an, co, seen)
+         WHERE seen < 0
+        ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n <> cardinality(p_seen) - cardinality(array_remove(p_seen, -1)) THEN
+            RAISE EXCEPTION 'save_answer: mastery changed since it was read' USING ERRCODE = '40001';
+        END IF;
+    END IF;
+
+    IF p_stats_seen IS NULL THEN
+        INSERT INTO user_question_stats (user_id, question_id, last_seen_at, last_answered_at, last_correct,
+                                         times_answered, times_correct, stability, card_difficulty, due_at,
+                                         last_review_at, reps, lapses)
+        VALUES (p_user, p_question, now(), now(), p_correct, 1, CASE WHEN p_correct THEN 1 ELSE 0 END,
+                p_stability, p_card_difficulty, p_due_at, now(), p_reps, p_lapses)
+        ON CONFLICT DO NOTHING;
+    ELSE
+        UPDATE user_question_stats
+           SET last_answered_at = now(), last_correct = p_correct, times_answered = times_answered + 1,
+               times_correct = times_correct + CASE WHEN p_correct THEN 1 ELSE 0 END,
+               stability = p_stability, card_difficulty = p_card_difficulty, due_at = p_due_at,
+               last_review_at = now(), reps = p_reps, lapses = p_lapses
+         WHERE user_id = p_user AND question_id = p_question AND times_answered = p_stats_seen;
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n <> 1 THEN
+        RAISE EXCEPTION 'save_answer: the answer statistics changed since they were read' USING ERRCODE = '40001';
+    END IF;
+    RETURN v_revision;
+END
+$$;
+
+-- 3. save_answers: a batch of answers, each as save_answer takes it (i_* one element per answer;
+--    c_* the chosen option ids, flattened, with the 1-based index of their answer; a_* the
+--    mastery areas, flattened likewise). Returns the answers that were written, with their new
+--    revisions. An answer is left out, with nothing of it written, when its question or attempt
+--    changed or closed, when its learner's mastery or statistics rows moved since they were
+--    read, or when an earlier answer of the batch belongs to the same learner. The caller reads
+--    those again and saves them one by one.
+--    The function raises 40001 (nothing of the batch is written) if a write does not find what
+--    the checks under the learners' locks promised: that would be a bug, and the caller then
+--    saves every answer of the batch on its own.
+CREATE FUNCTION save_answers(
+    i_attempt uuid[], i_user uuid[], i_position int[], i_revision int[], i_flagged boolean[],
+    i_correct boolean[], i_add_ms bigint[], i_grace_secs int[], i_learn boolean[],
+    i_question uuid[], i_rollover boolean[], i_stability float8[], i_card_difficulty float8[],
+    i_due_at timestamptz[], i_reps int[], i_lapses int[], i_stats_seen int[],
+    c_item int[], c_choice text[],
+    a_item int[], a_kind text[], a_area text[], a_ability float8[], a_variance float8[],
+    a_answered int[], a_right int[], a_seen int[]
+) RETURNS TABLE (item int, revision int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_items int[];
+    v_revisions int[];
+    v_updated int;
+    v_inserted int;
+    v_stats int;
+    v_want_updated int;
+    v_want_inserted int;
+    v_want_stats int;
+BEGIN
+    -- the learners' locks, in key order (two batches never wait for each other in a circle);
+    -- the statement below then sees everything their earlier holders committed
+    PERFORM pg_advisory_xact_lock(k)
+       FROM (SELECT DISTINCT learner_key(u) AS k FROM unnest(i_user) AS u ORDER BY 1) AS keys;
+
+    WITH it AS (
+        SELECT * FROM unnest(i_attempt, i_user, i_position, i_revision, i_flagged, i_correct,
+                             i_add_ms, i_grace_secs, i_learn, i_question, i_rollover, i_stability,
+                             i_card_difficulty, i_due_at, i_reps, i_lapses, i_stats_seen)
+                      WITH ORDINALITY
+                 AS it(attempt, usr, pos, rev, flagged, correct, add_ms, grace, learn, question,
+                       rollover, stability, card_difficulty, due_at, reps, lapses, stats_seen, idx)
+    ), ar AS (
+        SELECT * FROM unnest(a_item, a_kind, a_area, a_ability, a_variance, a_answered, a_right, a_seen)
+                 AS ar(idx, k, a, ab, va, an, co, seen)
+    ), ch AS (
+        SELECT c.idx, array_agg(c.choice ORDER BY c.ord) AS choices
+          FROM unnest(c_item, c_choice) WITH ORDINALITY AS c(idx, choice, ord)
+         GROUP BY c.idx
+    ), ok AS (
+        -- the answers whose reads still hold
+        SELECT it.*, coalesce(ch.choices, '{}') AS choices
+          FROM it LEFT JOIN ch ON ch.idx = it.idx
+         WHERE it.idx = (SELECT min(j.idx) FROM it AS j WHERE j.usr = it.usr)
+           AND NOT EXISTS (
+               SELECT 1 FROM ar
+                 LEFT JOIN mastery m ON m.user_id = it.usr AND m.area_kind = ar.k AND m.area = ar.a
+                WHERE ar.idx = it.idx
+                  AND CASE WHEN ar.seen >= 0 THEN m.answered IS DISTINCT FROM ar.seen
+                           ELSE m.user_id IS NOT NULL END)
+           AND (NOT it.learn OR CASE
+                WHEN it.stats_seen IS NULL THEN NOT EXISTS (
+                    SELECT 1 FROM user_question_stats s
+                     WHERE s.user_id = it.usr AND s.question_id = it.question)
+                ELSE EXISTS (
+                    SELECT 1 FROM user_question_stats s
+                     WHERE s.user_id = it.usr AND s.question_id = it.question
+                       AND s.times_answered = it.stats_seen) END)
+    ), aq AS (
+        UPDATE attempt_questions a
+           SET choices = ok.choices, flagged = ok.flagged, correct = ok.correct,
+               revision = a.revision + 1, time_spent_ms = a.time_spent_ms + ok.add_ms,
+               viewed_at = NULL,
+               answered_at = CASE WHEN cardinality(ok.choices) > 0 THEN now() ELSE a.answered_at END
+          FROM ok JOIN attempts t ON t.id = ok.attempt AND t.user_id = ok.usr
+         WHERE a.attempt_id = ok.attempt AND a.user_id = ok.usr AND a.position = ok.pos
+           AND a.revision = ok.rev AND t.status = 'in_progress'
+           AND (t.deadline IS NULL OR t.deadline + make_interval(secs => ok.grace) >= now())
+        RETURNING ok.idx, a.revision
+    ), learned AS (
+        SELECT ok.* FROM ok JOIN aq ON aq.idx = ok.idx WHERE ok.learn
+    ), seen_areas AS (
+        SELECT l.usr, l.rollover, ar.* FROM ar JOIN learned l ON l.idx = ar.idx
+    ), old AS (
+        SELECT m.user_id, m.area_kind, m.area, m.day, m.ability, m.variance, m.answered, s.rollover
+          FROM mastery m
+          JOIN seen_areas s ON m.user_id = s.usr AND m.area_kind = s.k AND m.area = s.a
+         WHERE s.seen >= 0
+    ), upd AS (
+        UPDATE mastery m
+           SET ability = s.ab, variance = s.va, answered = s.an, correct = s.co,
+               day = CURRENT_DATE, updated_at = now()
+          FROM seen_areas s
+         WHERE m.user_id = s.usr AND m.area_kind = s.k AND m.area = s.a AND s.seen >= 0
+           AND m.answered = s.seen
+        RETURNING m.user_id, m.area_kind, m.area
+    ), snap AS (
+        INSERT INTO mastery_snapshots (user_id, day, domain, ability, variance, answered)
+        SELECT o.user_id, o.day, o.area, o.ability, o.variance, o.answered
+          FROM old o
+          JOIN upd u ON u.user_id = o.user_id AND u.area_kind = o.area_kind AND u.area = o.area
+         WHERE o.area_kind = 'domain' AND o.day < CURRENT_DATE AND o.rollover IS NOT FALSE
+        ON CONFLICT DO NOTHING
+    ), ins AS (
+        INSERT INTO mastery (user_id, area_kind, area, ability, variance, answered, correct, day)
+        SELECT s.usr, s.k, s.a, s.ab, s.va, s.an, s.co, CURRENT_DATE
+          FROM seen_areas s WHERE s.seen < 0
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    ), st_new AS (
+        INSERT INTO user_question_stats (user_id, question_id, last_seen_at, last_answered_at,
+                                         last_correct, times_answered, times_correct, stability,
+                                         card_difficulty, due_at, last_review_at, reps, lapses)
+        SELECT l.usr, l.question, now(), now(), l.correct, 1, CASE WHEN l.correct THEN 1 ELSE 0 END,
+               l.stability, l.card_difficulty, l.due_at, now(), l.reps, l.lapses
+          FROM learned l WHERE l.stats_seen IS NULL
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    ), st_old AS (
+        UPDATE user_question_stats s
+           SET last_answered_at = now(), last_correct = l.correct,
+               times_answered = s.times_answered + 1,
+               times_correct = s.times_correct + CASE WHEN l.correct THEN 1 ELSE 0 END,
+               stability = l.stability, card_difficulty = l.card_difficulty, due_at = l.due_at,
+               last_review_at = now(), reps = l.reps, lapses = l.lapses
+          FROM learned l
+         WHERE l.stats_seen IS NOT NULL AND s.user_id = l.usr AND s.question_id = l.question
+           AND s.times_answered = l.stats_seen
+        RETURNING 1
+    )
+    SELECT (SELECT array_agg(aq.idx::int ORDER BY aq.idx) FROM aq),
+           (SELECT array_agg(aq.revision ORDER BY aq.idx) FROM aq),
+           (SELECT count(*) FROM upd),
+           (SELECT count(*) FROM ins),
+           (SELECT count(*) FROM st_new) + (SELECT count(*) FROM st_old),
+           (SELECT count(*) FROM seen_areas WHERE seen >= 0),
+           (SELECT count(*) FROM seen_areas WHERE seen < 0),
+           (SELECT count(*) FROM learned)
+      INTO v_items, v_revisions, v_updated, v_inserted, v_stats,
+           v_want_updated, v_want_inserted, v_want_stats;
+
+    IF v_updated <> v_want_updated OR v_inserted <> v_want_inserted OR v_stats <> v_want_stats THEN
+        RAISE EXCEPTION 'save_answers: the learners'' rows moved under their locks'
+            USING ERRCODE = '40001';
+    END IF;
+    RETURN QUERY SELECT * FROM unnest(v_items, v_revisions);
+END
+$$;
