@@ -160,25 +160,29 @@ BEGIN
         SELECT c.idx, array_agg(c.choice ORDER BY c.ord) AS choices
           FROM unnest(c_item, c_choice) WITH ORDINALITY AS c(idx, choice, ord)
          GROUP BY c.idx
+    ), firsts AS (
+        -- one answer per learner: a later one of the same learner is left out
+        SELECT DISTINCT ON (it.usr) it.idx FROM it ORDER BY it.usr, it.idx
+    ), stale AS MATERIALIZED (
+        -- answers based on a mastery row that has changed (or come into being) since the read;
+        -- scalar subqueries, so that each is one primary-key lookup whatever the plan, and
+        -- materialized, so that the lookups run once per area and not once per answer
+        SELECT DISTINCT ar.idx
+          FROM ar JOIN it ON it.idx = ar.idx
+         WHERE (SELECT m.answered FROM mastery m
+                 WHERE m.user_id = it.usr AND m.area_kind = ar.k AND m.area = ar.a)
+               IS DISTINCT FROM (CASE WHEN ar.seen >= 0 THEN ar.seen END)
     ), ok AS (
-        -- the answers whose reads still hold
+        -- the answers whose reads still hold (times_answered is never null: no row reads null)
         SELECT it.*, coalesce(ch.choices, '{}') AS choices
-          FROM it LEFT JOIN ch ON ch.idx = it.idx
-         WHERE it.idx = (SELECT min(j.idx) FROM it AS j WHERE j.usr = it.usr)
-           AND NOT EXISTS (
-               SELECT 1 FROM ar
-                 LEFT JOIN mastery m ON m.user_id = it.usr AND m.area_kind = ar.k AND m.area = ar.a
-                WHERE ar.idx = it.idx
-                  AND CASE WHEN ar.seen >= 0 THEN m.answered IS DISTINCT FROM ar.seen
-                           ELSE m.user_id IS NOT NULL END)
-           AND (NOT it.learn OR CASE
-                WHEN it.stats_seen IS NULL THEN NOT EXISTS (
-                    SELECT 1 FROM user_question_stats s
+          FROM it
+          JOIN firsts f ON f.idx = it.idx
+          LEFT JOIN ch ON ch.idx = it.idx
+         WHERE NOT EXISTS (SELECT 1 FROM stale x WHERE x.idx = it.idx)
+           AND (NOT it.learn
+                OR (SELECT s.times_answered FROM user_question_stats s
                      WHERE s.user_id = it.usr AND s.question_id = it.question)
-                ELSE EXISTS (
-                    SELECT 1 FROM user_question_stats s
-                     WHERE s.user_id = it.usr AND s.question_id = it.question
-                       AND s.times_answered = it.stats_seen) END)
+                   IS NOT DISTINCT FROM it.stats_seen)
     ), aq AS (
         UPDATE attempt_questions a
            SET choices = ok.choices, flagged = ok.flagged, correct = ok.correct,
