@@ -350,7 +350,7 @@ pub async fn save_answer(conn: &mut PgConnection, w: &AnswerWrite) -> sqlx::Resu
 /// the caller reads again. An error means nothing of the batch was stored.
 pub async fn save_answers(
     conn: &mut PgConnection,
-    writes: &[AnswerWrite],
+    writes: &[&AnswerWrite],
 ) -> sqlx::Result<Vec<Option<i32>>> {
     fn learning(w: &AnswerWrite) -> Option<&crate::db::mastery::LearningWrite> {
         w.learning.as_ref()

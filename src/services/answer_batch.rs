@@ -134,7 +134,7 @@ async fn write(pool: &PgPool, metrics: &Metrics, batch: Vec<Job>) {
                 .await
                 .map(|r| vec![r])
         } else {
-            let writes: Vec<AnswerWrite> = batch.iter().map(|j| j.write.clone()).collect();
+            let writes: Vec<&AnswerWrite> = batch.iter().map(|j| &j.write).collect();
             db::save_answers(&mut conn, &writes).await
         }
     }

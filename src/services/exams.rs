@@ -757,7 +757,8 @@ async fn try_cached(
         grace_secs: GRACE_SECS,
         learning,
     };
-    match saves.save(write.clone()).await {
+    let learned = write.learning.clone();
+    match saves.save(write).await {
         Saved::Revision(revision) => {
             cache.saved(
                 id,
@@ -767,7 +768,7 @@ async fn try_cached(
                 correct,
                 revision,
                 add_ms,
-                write.learning.as_ref(),
+                learned.as_ref(),
             );
             Ok(Some(outcome(
                 &snap.item, &snap.mode, position, choices, flagged, revision,

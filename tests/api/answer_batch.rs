@@ -141,19 +141,9 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     let before_cat = stored(&pool, &cat, 1).await;
     let before_ann2 = stored(&pool, &ann, 2).await;
     let mut conn = pool.acquire().await.unwrap();
-    let got = save_answers(
-        &mut conn,
-        &[
-            ann1.clone(),
-            bob1.clone(),
-            ann2.clone(),
-            cat1,
-            dan1,
-            eve_stale,
-        ],
-    )
-    .await
-    .unwrap();
+    let got = save_answers(&mut conn, &[&ann1, &bob1, &ann2, &cat1, &dan1, &eve_stale])
+        .await
+        .unwrap();
     assert_eq!(
         got,
         vec![
@@ -227,9 +217,7 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     .unwrap();
     let ann1b = write_for(&pool, &ann, 1, true).await;
     let eve1 = write_for(&pool, &eve, 1, false).await;
-    let got = save_answers(&mut conn, &[ann1b.clone(), eve1.clone()])
-        .await
-        .unwrap();
+    let got = save_answers(&mut conn, &[&ann1b, &eve1]).await.unwrap();
     assert_eq!(got, vec![Some(ann1b.revision + 1), Some(eve1.revision + 1)]);
     assert_eq!(times_answered(&pool, ann.user).await, 2);
     assert_eq!(times_answered(&pool, eve.user).await, 1);
