@@ -320,7 +320,7 @@ end
         text.lines()
             .filter(|l| l.starts_with(name))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
+            .fold(0.0, |a, b| a + b)
     };
     let batches = metric("exambank_answer_batch_size_count");
     println!(
