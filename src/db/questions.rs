@@ -61,8 +61,8 @@ async fn insert_version(
     sqlx::query!(
         r#"INSERT INTO question_versions (question_id, version, domain, kind, difficulty, tags, stem, options,
                                           explanation, exam_domain, "references", last_verified, note,
-                                          content_hash, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"#,
+                                          content_hash, created_by, task)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"#,
         id,
         version,
         draft.domain,
@@ -77,7 +77,8 @@ async fn insert_version(
         last_verified,
         draft.note,
         draft.content_hash(),
-        created_by
+        created_by,
+        draft.task
     )
     .execute(conn)
     .await?;
@@ -193,6 +194,7 @@ pub struct QuestionRow {
     pub options: serde_json::Value,
     pub explanation: String,
     pub exam_domain: String,
+    pub task: Option<String>,
     pub references: Vec<String>,
     pub last_verified: chrono::NaiveDate,
     pub note: Option<String>,
@@ -213,7 +215,7 @@ pub struct ListFilter {
 }
 
 const SELECT_CURRENT: &str = r#"SELECT q.id, q.slug, v.version, q.domain, v.kind, v.difficulty, v.tags, v.stem, v.options,
-       v.explanation, v.exam_domain, v."references", v.last_verified, v.note,
+       v.explanation, v.exam_domain, v.task, v."references", v.last_verified, v.note,
        q.retired_at IS NOT NULL AS retired,
        (SELECT count(*) FROM question_reports r WHERE r.question_id = q.id AND r.status = 'open') AS open_reports
 FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version"#;
@@ -259,7 +261,7 @@ pub async fn list(
         .push_bind(limit);
     qb.push(
         r#") SELECT q.id, q.slug, v.version, q.domain, v.kind, v.difficulty, v.tags, v.stem, v.options,
-       v.explanation, v.exam_domain, v."references", v.last_verified, v.note,
+       v.explanation, v.exam_domain, v.task, v."references", v.last_verified, v.note,
        q.retired_at IS NOT NULL AS retired,
        (SELECT count(*) FROM question_reports r WHERE r.question_id = q.id AND r.status = 'open') AS open_reports
 FROM page p JOIN questions q ON q.id = p.id

@@ -63,6 +63,8 @@ struct MetaOut<'a> {
     tags: &'a [String],
     difficulty: i64,
     exam_domain: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task: Option<&'a str>,
     references: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     last_verified: Option<NaiveDate>,
@@ -91,6 +93,7 @@ fn question_block(item: &BankItem) -> String {
         tags: &d.tags,
         difficulty: d.difficulty,
         exam_domain: &d.exam_domain,
+        task: d.task.as_deref(),
         references: &d.references,
         last_verified: d.last_verified,
         note: d.note.as_deref(),
@@ -604,6 +607,7 @@ fn metadata(meta: &[(usize, &str)], domain: &str, problems: &mut Problems<'_>) -
         explanation: String::new(),
         references: Vec::new(),
         exam_domain: DEFAULT_EXAM_DOMAIN.to_string(),
+        task: None,
         last_verified: None,
         note: None,
     };
@@ -641,13 +645,14 @@ fn metadata(meta: &[(usize, &str)], domain: &str, problems: &mut Problems<'_>) -
             "tags" => set(&mut draft.tags, &key, value, line, problems),
             "difficulty" => set(&mut draft.difficulty, &key, value, line, problems),
             "exam_domain" => set(&mut draft.exam_domain, &key, value, line, problems),
+            "task" => set(&mut draft.task, &key, value, line, problems),
             "references" => set(&mut draft.references, &key, value, line, problems),
             "last_verified" => set(&mut draft.last_verified, &key, value, line, problems),
             "note" => set(&mut draft.note, &key, value, line, problems),
             _ => problems.add(
                 &key,
                 line,
-                "unknown key in the `// exambank:` comment (known: tags, difficulty, exam_domain, references, last_verified, note)",
+                "unknown key in the `// exambank:` comment (known: tags, difficulty, exam_domain, task, references, last_verified, note)",
             ),
         }
     }
@@ -702,6 +707,7 @@ mod tests {
                     "https://docs.aws.amazon.com/kms/latest/developerguide/overview.html#x".into(),
                 ],
                 exam_domain: "security".into(),
+                task: None,
                 last_verified: NaiveDate::from_ymd_opt(2026, 11, 25),
                 note: Some("s3#encryption".into()),
             },

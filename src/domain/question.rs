@@ -37,6 +37,69 @@ impl Kind {
 /// The official DVA-C02 exam-guide domains.
 pub const EXAM_DOMAINS: [&str; 4] = ["development", "security", "deployment", "troubleshooting"];
 
+/// The exam guide's task statements: (code, exam-guide domain, statement). A question's `task`
+/// is one of the codes, and its leading digit names the question's `exam_domain`.
+pub const TASKS: [(&str, &str, &str); 13] = [
+    (
+        "1.1",
+        "development",
+        "Develop code for applications hosted on AWS",
+    ),
+    ("1.2", "development", "Develop code for AWS Lambda"),
+    (
+        "1.3",
+        "development",
+        "Use data stores in application development",
+    ),
+    (
+        "2.1",
+        "security",
+        "Implement authentication and/or authorization for applications and AWS services",
+    ),
+    (
+        "2.2",
+        "security",
+        "Implement encryption by using AWS services",
+    ),
+    (
+        "2.3",
+        "security",
+        "Manage sensitive data in application code",
+    ),
+    (
+        "3.1",
+        "deployment",
+        "Prepare application artifacts to be deployed to AWS",
+    ),
+    (
+        "3.2",
+        "deployment",
+        "Test applications in development environments",
+    ),
+    ("3.3", "deployment", "Automate deployment testing"),
+    (
+        "3.4",
+        "deployment",
+        "Deploy code by using AWS CI/CD services",
+    ),
+    ("4.1", "troubleshooting", "Assist in a root cause analysis"),
+    (
+        "4.2",
+        "troubleshooting",
+        "Instrument code for observability",
+    ),
+    (
+        "4.3",
+        "troubleshooting",
+        "Optimize applications by using AWS services and features",
+    ),
+];
+
+/// The exam-guide domain a task statement belongs to, or `None` for an unknown code.
+pub fn task_domain(code: &str) -> Option<&'static str> {
+    TASKS.iter().find(|t| t.0 == code).map(|t| t.1)
+}
+
 pub const MAX_TAGS: usize = 6;
 pub const MAX_STEM: usize = 4000;
 pub const MAX_OPTION: usize = 1000;
@@ -58,6 +121,7 @@ pub struct QuestionDraft {
     pub tags: Vec<String>,
     #[schema(value_type = String, example = "single")]
     pub kind: String,
+    #[serde(deserialize_with = "super::lenient::int")]
     pub difficulty: i64,
     pub stem: String,
     pub options: Vec<OptionDraft>,
@@ -66,6 +130,11 @@ pub struct QuestionDraft {
     pub references: Vec<String>,
     /// `development`, `security`, `deployment` or `troubleshooting`.
     pub exam_domain: String,
+    /// The exam guide's task statement the question tests, `1.1` … `4.3`; its leading digit
+    /// must match `exam_domain`. Required in the bank files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2.1")]
+    pub task: Option<String>,
     /// Defaults to today.
     #[serde(default)]
     pub last_verified: Option<NaiveDate>,
@@ -154,6 +223,28 @@ impl QuestionDraft {
                 "exam_domain",
                 format!("must be one of {}", EXAM_DOMAINS.join(", ")),
             );
+        }
+        match (&self.task, task_domain(self.task.as_deref().unwrap_or(""))) {
+            (None, _) if require_note => err(
+                "task",
+                "the exam guide's task statement is required (1.1 … 4.3)".into(),
+            ),
+            (None, _) => {}
+            (Some(t), None) => err(
+                "task",
+                format!(
+                    "`{t}` is not an exam-guide task statement (one of {})",
+                    TASKS.map(|t| t.0).join(", ")
+                ),
+            ),
+            (Some(t), Some(d)) if d != self.exam_domain => err(
+                "task",
+                format!(
+                    "task {t} belongs to the `{d}` domain, but exam_domain is `{}`",
+                    self.exam_domain
+                ),
+            ),
+            _ => {}
         }
         if self.stem.trim().is_empty() {
             err("stem", "must not be empty".into());
@@ -295,6 +386,11 @@ impl QuestionDraft {
             "references": self.references, "exam_domain": self.exam_domain,
             "last_verified": self.last_verified, "note": self.note,
         });
+        // drafts without a task hash as they did before the field existed
+        let mut canonical = canonical;
+        if let Some(t) = &self.task {
+            canonical["task"] = serde_json::json!(t);
+        }
         let digest = Sha256::digest(canonical.to_string().as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -372,6 +468,7 @@ mod tests {
                     .into(),
             ],
             exam_domain: "security".into(),
+            task: Some("2.2".into()),
             last_verified: None,
             note: Some("s3#encryption".into()),
         }
@@ -387,6 +484,44 @@ mod tests {
     #[test]
     fn a_good_single_question_passes() {
         assert!(fields(&single()).is_empty());
+    }
+
+    #[test]
+    fn task_must_be_a_statement_of_the_questions_exam_domain() {
+        let mut q = single();
+        q.task = Some("1.3".into());
+        let errs = q.validate(&Bank, true);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "task");
+        assert!(
+            errs[0].message.contains("`development` domain"),
+            "{}",
+            errs[0].message
+        );
+        q.task = Some("2.4".into());
+        assert_eq!(fields(&q), ["task"]);
+        q.task = None;
+        assert_eq!(fields(&q), ["task"], "the bank files require a task");
+        assert!(
+            q.validate(&Bank, false).is_empty(),
+            "the API and imports may leave it out"
+        );
+        for (code, domain, _) in TASKS {
+            q.task = Some(code.into());
+            q.exam_domain = domain.into();
+            assert!(fields(&q).is_empty(), "{code} fits {domain}");
+        }
+        assert_eq!(TASKS.iter().filter(|t| t.1 == "deployment").count(), 4);
+    }
+
+    #[test]
+    fn a_task_changes_the_content_hash_and_no_task_keeps_the_old_one() {
+        let mut q = single();
+        let with = q.content_hash();
+        q.task = None;
+        let without = q.content_hash();
+        assert_ne!(with, without);
+        assert_eq!(without.len(), 64);
     }
 
     #[test]

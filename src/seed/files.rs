@@ -292,6 +292,7 @@ struct QuestionRow {
     kind: Option<Spanned<String>>,
     difficulty: Option<Spanned<i64>>,
     exam_domain: Option<Spanned<String>>,
+    task: Option<Spanned<String>>,
     note: Option<Spanned<String>>,
     last_verified: Option<Spanned<toml::value::Datetime>>,
     references: Option<Spanned<Vec<String>>>,
@@ -402,6 +403,7 @@ fn question_from_row(
     let kind = field!(kind, "kind", String::new());
     let difficulty = field!(difficulty, "difficulty", 0);
     let exam_domain = field!(exam_domain, "exam_domain", String::new());
+    let task = field!(task, "task", String::new());
     let note = field!(note, "note", String::new());
     let last_verified = field!(
         last_verified,
@@ -467,6 +469,7 @@ fn question_from_row(
             explanation: explanation.trim().to_string(),
             references,
             exam_domain,
+            task: if task.is_empty() { None } else { Some(task) },
             last_verified,
             note: if note.is_empty() { None } else { Some(note) },
         },

@@ -190,6 +190,7 @@ pub fn draft_of(q: &QuestionRow) -> QuestionDraft {
         explanation: q.explanation.clone(),
         references: q.references.clone(),
         exam_domain: q.exam_domain.clone(),
+        task: q.task.clone(),
         last_verified: Some(q.last_verified),
         note: q.note.clone(),
     }

@@ -13,7 +13,7 @@ use super::session::{urlencode, SessionView};
 use super::{render, render_form, Csrf, MaybeUser, PageError, PageUser};
 use crate::db::catalog;
 use crate::db::questions::{ListFilter, QuestionRow, ReportRow};
-use crate::domain::question::{OptionDraft, QuestionDraft, EXAM_DOMAINS};
+use crate::domain::question::{OptionDraft, QuestionDraft, EXAM_DOMAINS, TASKS};
 use crate::error::AppError;
 use crate::services::accounts::require_role;
 use crate::services::questions as svc;
@@ -213,6 +213,7 @@ struct EditPage {
     retired: bool,
     domains: Vec<(String, String)>,
     exam_domains: Vec<&'static str>,
+    tasks: Vec<(&'static str, &'static str, &'static str)>,
     draft: QuestionDraft,
     tags_text: String,
     references_text: String,
@@ -241,6 +242,7 @@ impl EditPage {
             "kind",
             "difficulty",
             "exam_domain",
+            "task",
             "tags",
             "stem",
             "explanation",
@@ -263,6 +265,9 @@ impl EditPage {
             .collect();
         v.sort();
         v
+    }
+    fn task_code(&self) -> &str {
+        self.draft.task.as_deref().unwrap_or("")
     }
     fn selected(&self, a: &str, b: &str) -> &'static str {
         if a == b {
@@ -302,6 +307,7 @@ fn empty_draft() -> QuestionDraft {
         explanation: String::new(),
         references: vec![],
         exam_domain: "development".into(),
+        task: None,
         last_verified: None,
         note: None,
     }
@@ -327,6 +333,7 @@ async fn edit_page(
         retired: row.is_some_and(|r| r.retired),
         domains: domain_options(state).await?,
         exam_domains: EXAM_DOMAINS.to_vec(),
+        tasks: TASKS.to_vec(),
         tags_text: draft.tags.join(", "),
         references_text: draft.references.join("\n"),
         options: option_rows(&draft, &errors),
@@ -428,6 +435,7 @@ fn draft_from_form(pairs: &[(String, String)]) -> (String, QuestionDraft) {
         explanation: get("explanation").replace("\r\n", "\n"),
         references: split(get("references"), '\n'),
         exam_domain: get("exam_domain"),
+        task: Some(get("task")).filter(|t| !t.is_empty()),
         last_verified: chrono::NaiveDate::parse_from_str(&get("last_verified"), "%Y-%m-%d").ok(),
         note: Some(get("note")).filter(|n| !n.is_empty()),
     };

@@ -408,14 +408,14 @@ async fn an_instructor_runs_a_cohort_in_the_browser(pool: PgPool) {
         .unwrap();
     assert_eq!(r.status(), 200);
 
-    // the cohort page draws the heatmap: one member × seven domains, laid out for real
+    // the cohort page draws the heatmap: one member × every topic area, laid out for real
     c.goto(&app.url(&cohort_path)).await.unwrap();
     let cells = c
         .find_all(Locator::Css("#heatmap rect"))
         .await
         .unwrap()
         .len();
-    assert_eq!(cells, 7);
+    assert_eq!(cells, crate::helpers::topic_areas().len());
     let width = js_number(
         &c,
         "return document.getElementById('heatmap').getBoundingClientRect().width",

@@ -226,8 +226,8 @@ async fn cohort_pages_from_create_to_results(pool: PgPool) {
     let heat = html.split("id=\"heatmap\"").nth(1).unwrap();
     assert_eq!(
         heat.matches("<rect").count(),
-        2 * 7,
-        "2 members × 7 domains"
+        2 * crate::helpers::topic_areas().len(),
+        "2 members × every topic area"
     );
     assert!(html.contains("id=\"members\""));
     let results_path = html

@@ -189,6 +189,15 @@ impl Drop for TempDir {
     }
 }
 
+/// The topic areas of the real bank (`seed/domains.toml`): slug and weight.
+pub fn topic_areas() -> Vec<(String, f64)> {
+    exambank::seed::files::read_domains(&manifest_dir().join("seed/domains.toml"), &mut Vec::new())
+        .into_iter()
+        .map(|d| (d.slug, d.weight))
+        .collect()
+}
+
+/// The topic areas the fixture bank writes questions for.
 pub const DOMAINS: [&str; 7] = [
     "iam",
     "ec2",
@@ -209,6 +218,7 @@ tags = ["{domain}-basics", "fixture-{m}"]
 kind = "single"
 difficulty = {d}
 exam_domain = "development"
+task = "1.1"
 note = "{domain}#basics"
 last_verified = 2026-11-25
 references = ["https://docs.aws.amazon.com/{domain}/"]
@@ -253,6 +263,23 @@ pub fn write_fixture_bank(dir: &std::path::Path, per_domain: usize) {
     std::fs::create_dir_all(dir.join("notes")).unwrap();
     std::fs::copy(real.join("domains.toml"), dir.join("domains.toml")).unwrap();
     std::fs::copy(real.join("blueprints.toml"), dir.join("blueprints.toml")).unwrap();
+    // every topic area needs its notes file; the fixture questions go to the first seven
+    let domains = exambank::seed::files::read_domains(&real.join("domains.toml"), &mut Vec::new());
+    for d in &domains {
+        std::fs::write(
+            dir.join("notes").join(format!("{}.md", d.slug)),
+            format!(
+                "# {}
+
+## Basics {{#basics}}
+
+Text.
+",
+                d.slug
+            ),
+        )
+        .unwrap();
+    }
     for d in DOMAINS {
         std::fs::write(
             dir.join("notes").join(format!("{d}.md")),

@@ -27,7 +27,7 @@ async fn the_real_bank_seeds_and_reseeding_changes_nothing(pool: PgPool) {
         "the bank has at least 400 questions, seeded {}",
         first.added
     );
-    assert_eq!(first.domains_changed, 7);
+    assert_eq!(first.domains_changed, crate::helpers::topic_areas().len());
     let second = seed_real_bank(&pool).await;
     assert!(
         !second.changed_anything(),
@@ -162,6 +162,7 @@ tags = ["Bad Tag"]
 kind = "multiple"
 difficulty = 2
 exam_domain = "development"
+task = "3.1"
 note = "s3#nowhere"
 last_verified = 2026-11-25
 references = ["http://example.com/insecure"]
@@ -199,6 +200,7 @@ tags = ["s3-basics"]
 kind = "single"
 difficulty = 1
 exam_domain = "development"
+task = "1.1"
 note = "s3#basics"
 last_verified = 2026-11-25
 references = ["https://docs.aws.amazon.com/s3/"]
@@ -237,13 +239,14 @@ rationale = "No."
     let expect = [
         (4, "id `s3-Bad_Id` is not a slug"),
         (5, "tags[0]"),
-        (9, "does not resolve"),
-        (11, "is not an https URL"),
-        (12, "must end with \"(Choose two.)\""),
-        (20, "options[1].rationale"),
-        (40, "exactly one correct option"),
-        (41, "duplicate id `iam-fixture-0`"),
-        (49, "near-duplicate of `iam-fixture-0`"),
+        (9, "task 3.1 belongs to the `deployment` domain"),
+        (10, "does not resolve"),
+        (12, "is not an https URL"),
+        (13, "must end with \"(Choose two.)\""),
+        (21, "options[1].rationale"),
+        (41, "exactly one correct option"),
+        (42, "duplicate id `iam-fixture-0`"),
+        (51, "near-duplicate of `iam-fixture-0`"),
     ];
     for (line, needle) in expect {
         let prefix = format!("{file}:{line}: ");
@@ -254,3 +257,105 @@ rationale = "No."
         );
     }
 }
+
+/// The bank's mix against the DVA-C02 exam guide: every exam-guide domain within 3 points of its
+/// scored share, and every task statement with at least 20 questions. Prints the mix by
+/// exam-guide domain, by task statement and by topic area (`cargo test bank_mix -- --nocapture`).
+#[test]
+fn bank_mix_matches_the_exam_guide() {
+    use exambank::domain::question::{Kind, TASKS};
+    let (bank, problems) = exambank::seed::load(&manifest_dir().join("seed"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let total = bank.questions.len();
+    let mut failures = Vec::new();
+    println!("{total} questions");
+    println!("by exam-guide domain (bank % vs exam %):");
+    for (domain, exam) in [
+        ("development", 32.0),
+        ("security", 26.0),
+        ("deployment", 24.0),
+        ("troubleshooting", 18.0),
+    ] {
+        let n = bank
+            .questions
+            .iter()
+            .filter(|q| q.draft.exam_domain == domain)
+            .count();
+        let pct = 100.0 * n as f64 / total as f64;
+        println!("  {domain:<16} {n:>4}  {pct:5.1} %  (exam {exam} %)");
+        if (pct - exam).abs() > 3.0 {
+            failures.push(format!(
+                "{domain} is {pct:.1} %, not within 3 points of {exam} %"
+            ));
+        }
+    }
+    println!("by task statement:");
+    for (code, _, text) in TASKS {
+        let n = bank
+            .questions
+            .iter()
+            .filter(|q| q.draft.task.as_deref() == Some(code))
+            .count();
+        println!("  {code} {n:>4}  {text}");
+        if n < 20 {
+            failures.push(format!("task {code} has {n} questions, fewer than 20"));
+        }
+    }
+    println!("by topic area:");
+    for d in &bank.domains {
+        let n = bank
+            .questions
+            .iter()
+            .filter(|q| q.draft.domain == d.slug)
+            .count();
+        println!("  {:<12} {n:>4}  weight {:.2}", d.slug, d.weight);
+    }
+    // the key should not be findable by length: among single-answer questions, how often the
+    // correct option is the strictly longest, or the strictly shortest, of the four
+    let singles: Vec<_> = bank
+        .questions
+        .iter()
+        .filter(|q| q.draft.kind() == Some(Kind::Single))
+        .collect();
+    let strictly = |longest: bool| {
+        singles
+            .iter()
+            .filter(|q| {
+                let len = |o: &exambank::domain::question::OptionDraft| o.text.chars().count();
+                let key = q
+                    .draft
+                    .options
+                    .iter()
+                    .find(|o| o.correct)
+                    .map(len)
+                    .unwrap_or(0);
+                q.draft.options.iter().filter(|o| !o.correct).all(|o| {
+                    if longest {
+                        len(o) < key
+                    } else {
+                        len(o) > key
+                    }
+                })
+            })
+            .count() as f64
+            / singles.len() as f64
+    };
+    let (longest, shortest) = (strictly(true), strictly(false));
+    println!(
+        "length cues over {} single-answer questions: key strictly longest {:.1} %, strictly shortest {:.1} % (chance 25 %)",
+        singles.len(),
+        100.0 * longest,
+        100.0 * shortest
+    );
+    if longest > MAX_KEY_LONGEST {
+        failures.push(format!(
+            "the key is the longest option in {:.1} % of single-answer questions (at most {:.0} %)",
+            100.0 * longest,
+            100.0 * MAX_KEY_LONGEST
+        ));
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The longest option is the key in at most this share of single-answer questions.
+const MAX_KEY_LONGEST: f64 = 0.40;
