@@ -115,6 +115,13 @@ pub struct ServeArgs {
     /// other requests of CPU.
     #[arg(long, env = "EXAMBANK_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
+    /// Seconds after a refresh token's rotation during which presenting it again (a client's
+    /// concurrent refresh) yields another pair of the same login instead of revoking the login.
+    #[arg(long, env = "EXAMBANK_REFRESH_GRACE_SECS", default_value_t = 30)]
+    pub refresh_grace_secs: i64,
+    /// Hours an Idempotency-Key (and the response it recorded) is kept.
+    #[arg(long, env = "EXAMBANK_IDEMPOTENCY_TTL_HOURS", default_value_t = 24)]
+    pub idempotency_ttl_hours: i64,
     /// Trust the first address of X-Forwarded-For as the client address (behind a proxy).
     #[arg(long, env = "EXAMBANK_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,

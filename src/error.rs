@@ -60,6 +60,8 @@ pub enum AppError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("method not allowed: {0}")]
+    MethodNotAllowed(String),
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
@@ -80,6 +82,10 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => AppError::NotFound("no such resource".into()),
+            // text PostgreSQL cannot store (a NUL character) is the client's to fix
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+                AppError::BadRequest("text must not contain NUL (\\u0000) characters".into())
+            }
             other => AppError::Database(other),
         }
     }
@@ -115,6 +121,7 @@ impl AppError {
             AppError::Forbidden(_) => ("forbidden", "Forbidden"),
             AppError::NotFound(_) => ("not-found", "Not found"),
             AppError::Conflict(_) => ("conflict", "Conflict"),
+            AppError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             AppError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             AppError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported media type")
@@ -135,6 +142,7 @@ impl AppError {
             | AppError::Forbidden(d)
             | AppError::NotFound(d)
             | AppError::Conflict(d)
+            | AppError::MethodNotAllowed(d)
             | AppError::PayloadTooLarge(d)
             | AppError::UnsupportedMediaType(d)
             | AppError::Unavailable(d) => d.clone(),
@@ -193,6 +201,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

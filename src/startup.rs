@@ -37,7 +37,7 @@ pub struct Application {
 
 /// Finalizes attempts past their deadline every `interval` seconds, whether or not anyone reads
 /// them. Safe with several processes: each locks what it finalizes with SKIP LOCKED.
-fn spawn_sweeper(pool: PgPool, interval: u64) {
+fn spawn_sweeper(pool: PgPool, interval: u64, idempotency_ttl_hours: i64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval.max(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -47,6 +47,11 @@ fn spawn_sweeper(pool: PgPool, interval: u64) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "finalized overdue attempts"),
                 Err(e) => tracing::debug!(error = %e, "expiry sweep skipped"),
+            }
+            match crate::services::idempotency::purge_expired(&pool, idempotency_ttl_hours).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "expired idempotency keys purged"),
+                Err(e) => tracing::debug!(error = %e, "idempotency purge skipped"),
             }
         }
     });
@@ -103,7 +108,11 @@ impl Application {
             jwt_secret,
             answers: Default::default(),
         });
-        spawn_sweeper(state.pool.clone(), settings.sweep_interval_secs);
+        spawn_sweeper(
+            state.pool.clone(),
+            settings.sweep_interval_secs,
+            settings.idempotency_ttl_hours,
+        );
         state.metrics.register_pool(state.pool.clone());
         // Each HTTP worker is a single-threaded runtime: give it its own pool, so that its
         // connections' I/O is driven by its own reactor rather than another worker's.
@@ -153,6 +162,7 @@ impl Application {
                     SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()),
                 )
                 .default_service(web::to(api::not_found))
+                .wrap(middleware::from_fn(api::idempotency::idempotency))
                 .wrap(api::problem_for_framework_errors())
                 .wrap(middleware::from_fn(crate::web::security_headers))
                 .wrap(middleware::from_fn(crate::telemetry::request_id_header))

@@ -33,10 +33,12 @@ pub struct StartAttemptRequest {
     pub blueprint: Option<String>,
     /// `exam` (default: timed, no feedback until submitted) or `practice` (feedback per answer).
     pub mode: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::lenient::opt_int")]
     pub count: Option<i64>,
     /// Relative weights per domain.
     pub domains: Option<BTreeMap<String, f64>>,
     /// No limit when omitted in practice mode; exams default to two minutes a question.
+    #[serde(default, deserialize_with = "crate::domain::lenient::opt_int")]
     pub time_limit_minutes: Option<i64>,
 }
 
@@ -162,6 +164,7 @@ impl AttemptDto {
 
 /// Start an attempt: 201 with its questions (no answers) and the deadline.
 #[utoipa::path(
+    operation_id = "startAttempt",
     tag = "attempts",
     request_body = StartAttemptRequest,
     security(("bearer" = [])),
@@ -203,7 +206,8 @@ pub struct AttemptSummaryDto {
 }
 
 /// The caller's attempts, newest first.
-#[utoipa::path(tag = "attempts", security(("bearer" = [])), responses((status = 200, body = Vec<AttemptSummaryDto>)))]
+#[utoipa::path(
+    operation_id = "listAttempts",tag = "attempts", security(("bearer" = [])), responses((status = 200, body = Vec<AttemptSummaryDto>)))]
 #[get("/attempts")]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let rows = svc::list(&state.pool, user.id).await?;
@@ -226,7 +230,8 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpR
 }
 
 /// State, remaining seconds, answers so far and flags (owner only; others get 404).
-#[utoipa::path(tag = "attempts", security(("bearer" = [])), responses((status = 200, body = AttemptDto), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "getAttempt",tag = "attempts", security(("bearer" = [])), responses((status = 200, body = AttemptDto), (status = 404, body = Problem)))]
 #[get("/attempts/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -243,8 +248,10 @@ pub struct AnswerRequest {
     pub choices: Option<Vec<String>>,
     pub flagged: Option<bool>,
     /// The question's revision the client last saw; a write based on an older one is refused (409).
+    #[serde(default, deserialize_with = "crate::domain::lenient::opt_int")]
     pub revision: Option<i32>,
     /// Time spent on the question during this visit, measured by the client.
+    #[serde(default, deserialize_with = "crate::domain::lenient::opt_int")]
     pub time_spent_ms: Option<i64>,
 }
 
@@ -271,6 +278,7 @@ pub struct AnswerResponse {
 /// Save an answer: an idempotent upsert, safe to retry. 409 after finalization, after the
 /// deadline, or for a stale revision.
 #[utoipa::path(
+    operation_id = "saveAnswer",
     tag = "attempts",
     request_body = AnswerRequest,
     security(("bearer" = [])),
@@ -355,7 +363,8 @@ fn to_result(v: serde_json::Value) -> AppResult<ResultDto> {
 }
 
 /// Finalize once; repeated and concurrent calls return the same result.
-#[utoipa::path(tag = "attempts", security(("bearer" = [])), responses((status = 200, body = ResultDto), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "submitAttempt",tag = "attempts", security(("bearer" = [])), responses((status = 200, body = ResultDto), (status = 404, body = Problem)))]
 #[post("/attempts/{id}/submit")]
 pub async fn submit(
     state: web::Data<AppState>,
@@ -367,7 +376,8 @@ pub async fn submit(
 }
 
 /// Score, scaled score, pass, per-domain breakdown and pacing (after finalization; 409 before).
-#[utoipa::path(tag = "attempts", security(("bearer" = [])), responses((status = 200, body = ResultDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(
+    operation_id = "getAttemptResult",tag = "attempts", security(("bearer" = [])), responses((status = 200, body = ResultDto), (status = 404, body = Problem), (status = 409, body = Problem)))]
 #[get("/attempts/{id}/result")]
 pub async fn result(
     state: web::Data<AppState>,
@@ -473,6 +483,7 @@ pub fn review_items(items: &[ItemRow], filter: Option<&str>) -> Vec<ReviewItem> 
 /// Every question with the learner's answer, the correct one, rationales, explanation, time
 /// spent and the study-note link. After finalization only (409 before).
 #[utoipa::path(
+    operation_id = "getAttemptReview",
     tag = "attempts",
     params(ReviewQuery),
     security(("bearer" = [])),

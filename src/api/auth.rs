@@ -116,6 +116,7 @@ pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
 
 /// Create a learner account; 201 with tokens.
 #[utoipa::path(
+    operation_id = "register",
     tag = "auth",
     request_body = RegisterRequest,
     responses(
@@ -152,6 +153,7 @@ pub async fn register(
 
 /// Exchange email and password for tokens.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -182,6 +184,7 @@ pub async fn login(
 
 /// Rotate a refresh token: a new pair. Reusing a spent token revokes its whole login.
 #[utoipa::path(
+    operation_id = "refreshTokens",
     tag = "auth",
     request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem))
@@ -191,12 +194,19 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
-    let session = sessions::refresh(&state.pool, &state.jwt_secret, &body.refresh_token).await?;
+    let session = sessions::refresh(
+        &state.pool,
+        &state.jwt_secret,
+        &body.refresh_token,
+        chrono::Duration::seconds(state.settings.refresh_grace_secs),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(session)))
 }
 
 /// Revoke the login the refresh token belongs to.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     request_body = RefreshRequest,
     security(("bearer" = [])),
@@ -213,7 +223,8 @@ pub async fn logout(
 }
 
 /// The caller's profile and role.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = UserDto), (status = 401, body = Problem)))]
+#[utoipa::path(
+    operation_id = "getMe",tag = "auth", security(("bearer" = [])), responses((status = 200, body = UserDto), (status = 401, body = Problem)))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let row = accounts::get(&state.pool, user.id).await?;
@@ -222,6 +233,7 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpRes
 
 /// Change a user's role (admins only).
 #[utoipa::path(
+    operation_id = "updateUser",
     tag = "auth",
     request_body = UpdateUserRequest,
     security(("bearer" = [])),

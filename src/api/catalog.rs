@@ -51,7 +51,8 @@ pub struct BlueprintDto {
 }
 
 /// The exam domains with their weights and question counts.
-#[utoipa::path(tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<DomainDto>), (status = 401, body = Problem), (status = 503, body = Problem)))]
+#[utoipa::path(
+    operation_id = "listDomains",tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<DomainDto>), (status = 401, body = Problem), (status = 503, body = Problem)))]
 #[get("/domains")]
 pub async fn list_domains(state: web::Data<AppState>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db::list_domains(&state.pool).await?;
@@ -68,7 +69,8 @@ pub async fn list_domains(state: web::Data<AppState>, _user: AuthUser) -> AppRes
 }
 
 /// Tags with the number of active questions carrying them.
-#[utoipa::path(tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<TagDto>), (status = 401, body = Problem)))]
+#[utoipa::path(
+    operation_id = "listTags",tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<TagDto>), (status = 401, body = Problem)))]
 #[get("/tags")]
 pub async fn list_tags(state: web::Data<AppState>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db::list_tags(&state.pool).await?;
@@ -80,7 +82,8 @@ pub async fn list_tags(state: web::Data<AppState>, _user: AuthUser) -> AppResult
 }
 
 /// The exam blueprints: count, time limit, pass mark and domain weights.
-#[utoipa::path(tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<BlueprintDto>), (status = 401, body = Problem)))]
+#[utoipa::path(
+    operation_id = "listBlueprints",tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<BlueprintDto>), (status = 401, body = Problem)))]
 #[get("/blueprints")]
 pub async fn list_blueprints(
     state: web::Data<AppState>,

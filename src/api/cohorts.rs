@@ -68,7 +68,8 @@ fn dto(c: CohortRow, caller: Uuid) -> CohortDto {
 }
 
 /// Create a cohort (instructors) or a study group (learners); returns its join code.
-#[utoipa::path(tag = "cohorts", request_body = NewCohort, security(("bearer" = [])), responses((status = 201, body = CohortDto), (status = 422, body = Problem)))]
+#[utoipa::path(
+    operation_id = "createCohort",tag = "cohorts", request_body = NewCohort, security(("bearer" = [])), responses((status = 201, body = CohortDto), (status = 422, body = Problem)))]
 #[post("/cohorts")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -80,7 +81,8 @@ pub async fn create(
 }
 
 /// Cohorts the caller owns or belongs to.
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<CohortDto>)))]
+#[utoipa::path(
+    operation_id = "listCohorts",tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<CohortDto>)))]
 #[get("/cohorts")]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let rows = svc::list(&state.pool, user.id).await?;
@@ -97,7 +99,8 @@ pub struct JoinRequest {
 }
 
 /// Join a cohort with its code.
-#[utoipa::path(tag = "cohorts", request_body = JoinRequest, security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 422, body = Problem)))]
+#[utoipa::path(
+    operation_id = "joinCohort",tag = "cohorts", request_body = JoinRequest, security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 422, body = Problem)))]
 #[post("/cohorts/join")]
 pub async fn join(
     state: web::Data<AppState>,
@@ -109,7 +112,8 @@ pub async fn join(
 }
 
 /// One cohort (owner and members; 404 for everyone else).
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "getCohort",tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 404, body = Problem)))]
 #[get("/cohorts/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
@@ -129,7 +133,8 @@ pub struct MemberDto {
 }
 
 /// The roster (owner only).
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<MemberDto>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "listCohortMembers",tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<MemberDto>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/cohorts/{id}/members")]
 pub async fn members(
     state: web::Data<AppState>,
@@ -150,7 +155,8 @@ pub async fn members(
 }
 
 /// Remove a member (owner only).
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "removeCohortMember",tag = "cohorts", security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[delete("/cohorts/{id}/members/{user}")]
 pub async fn remove_member(
     state: web::Data<AppState>,
@@ -163,7 +169,8 @@ pub async fn remove_member(
 }
 
 /// A new join code; the old one stops working (owner only).
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "rotateCohortCode",tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[post("/cohorts/{id}/code")]
 pub async fn rotate_code(
     state: web::Data<AppState>,
@@ -218,7 +225,8 @@ fn exam_dto(e: ExamRow) -> CohortExamDto {
 }
 
 /// Schedule a cohort exam: one question set for everyone, drawn now (owner only).
-#[utoipa::path(tag = "cohorts", request_body = NewCohortExam, security(("bearer" = [])), responses((status = 201, body = CohortExamDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(
+    operation_id = "scheduleCohortExam",tag = "cohorts", request_body = NewCohortExam, security(("bearer" = [])), responses((status = 201, body = CohortExamDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
 #[post("/cohorts/{id}/exams")]
 pub async fn schedule(
     state: web::Data<AppState>,
@@ -241,7 +249,8 @@ pub async fn schedule(
 }
 
 /// The cohort's exams (owner and members).
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<CohortExamDto>), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "listCohortExams",tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = Vec<CohortExamDto>), (status = 404, body = Problem)))]
 #[get("/cohorts/{id}/exams")]
 pub async fn list_exams(
     state: web::Data<AppState>,
@@ -253,7 +262,8 @@ pub async fn list_exams(
 }
 
 /// Start my attempt at a cohort exam: members, inside the window, once (409 otherwise).
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 201, body = AttemptDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(
+    operation_id = "startCohortExamAttempt",tag = "cohorts", security(("bearer" = [])), responses((status = 201, body = AttemptDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 #[post("/cohorts/{id}/exams/{exam}/attempts")]
 pub async fn start(
     state: web::Data<AppState>,
@@ -270,6 +280,7 @@ pub async fn start(
 pub struct ExtensionRequest {
     pub user_id: Uuid,
     /// Extra minutes (0 to 600), replacing any earlier extension.
+    #[serde(deserialize_with = "crate::domain::lenient::int")]
     pub minutes: i64,
 }
 
@@ -280,7 +291,8 @@ pub struct ExtensionDto {
 }
 
 /// Extra minutes for one learner, before or during the attempt (owner only).
-#[utoipa::path(tag = "cohorts", request_body = ExtensionRequest, security(("bearer" = [])), responses((status = 200, body = ExtensionDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(
+    operation_id = "grantCohortExamExtension",tag = "cohorts", request_body = ExtensionRequest, security(("bearer" = [])), responses((status = 200, body = ExtensionDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 #[post("/cohorts/{id}/exams/{exam}/extensions")]
 pub async fn extend(
     state: web::Data<AppState>,
@@ -358,7 +370,8 @@ fn r3(x: f64) -> f64 {
 }
 
 /// Results for the owner: per learner, per domain (cohort mean), item statistics.
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortResultsDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "getCohortExamResults",tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = CohortResultsDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/cohorts/{id}/exams/{exam}/results")]
 pub async fn results(
     state: web::Data<AppState>,
@@ -438,7 +451,8 @@ pub async fn results(
 }
 
 /// The per-learner table as CSV (owner only).
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "getCohortExamResultsCsv",tag = "cohorts", security(("bearer" = [])), responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/cohorts/{id}/exams/{exam}/results.csv")]
 pub async fn results_csv(
     state: web::Data<AppState>,
@@ -486,7 +500,8 @@ pub struct GroupMasteryDto {
 }
 
 /// The group's weak areas (owner and members; names only for the owner unless the leaderboard is on).
-#[utoipa::path(tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = GroupMasteryDto), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "getCohortMastery",tag = "cohorts", security(("bearer" = [])), responses((status = 200, body = GroupMasteryDto), (status = 404, body = Problem)))]
 #[get("/cohorts/{id}/mastery")]
 pub async fn group_mastery(
     state: web::Data<AppState>,
@@ -527,7 +542,8 @@ pub struct UpdateCohort {
 }
 
 /// Turn the leaderboard on or off (owner only).
-#[utoipa::path(tag = "cohorts", request_body = UpdateCohort, security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "updateCohort",tag = "cohorts", request_body = UpdateCohort, security(("bearer" = [])), responses((status = 200, body = CohortDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[patch("/cohorts/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::api::attempts::AttemptDto;
 use crate::auth::AuthUser;
 use crate::domain::mastery::Belief;
-use crate::error::{AppResult, Problem};
+use crate::error::{AppError, AppResult, Problem};
 use crate::services::learning::{self, AreaView};
 use crate::services::{exams, practice};
 use crate::startup::AppState;
@@ -26,7 +26,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Serialize, ToSchema)]
 pub struct AreaDto {
-    /// The domain or tag.
+    /// The topic area's slug (domain entries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// The tag (tag entries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// The domain or tag. Deprecated: read `domain` or `tag` (SPEC §4); kept for old clients.
+    #[schema(deprecated)]
     pub area: String,
     /// Probability of answering a typical (difficulty 2) question of this area correctly, 0..1.
     pub estimate: f64,
@@ -45,6 +52,8 @@ pub struct AreaDto {
 fn dto(a: AreaView) -> AreaDto {
     let is_domain = a.kind == "domain";
     AreaDto {
+        domain: is_domain.then(|| a.area.clone()),
+        tag: (!is_domain).then(|| a.area.clone()),
         area: a.area,
         estimate: round3(a.estimate),
         uncertainty: round3(a.uncertainty),
@@ -69,7 +78,8 @@ pub struct MasteryDto {
 }
 
 /// Per domain and tag: estimate, uncertainty, answers and trend; weakest first.
-#[utoipa::path(tag = "mastery", security(("bearer" = [])), responses((status = 200, body = MasteryDto)))]
+#[utoipa::path(
+    operation_id = "getMyMastery",tag = "mastery", security(("bearer" = [])), responses((status = 200, body = MasteryDto)))]
 #[get("/me/mastery")]
 pub async fn mastery(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let v = learning::mastery(&state.pool, user.id).await?;
@@ -96,14 +106,19 @@ pub struct HistoryPoint {
 }
 
 /// Mastery per domain over time: one snapshot per domain and day with answers.
-#[utoipa::path(tag = "mastery", params(HistoryQuery), security(("bearer" = [])), responses((status = 200, body = Vec<HistoryPoint>)))]
+#[utoipa::path(
+    operation_id = "getMyMasteryHistory",tag = "mastery", params(HistoryQuery), security(("bearer" = [])), responses((status = 200, body = Vec<HistoryPoint>)))]
 #[get("/me/mastery/history")]
 pub async fn history(
     state: web::Data<AppState>,
     user: AuthUser,
     q: web::Query<HistoryQuery>,
 ) -> AppResult<HttpResponse> {
-    let rows = learning::history(&state.pool, user.id, q.days.unwrap_or(30)).await?;
+    let days = q.days.unwrap_or(30);
+    if !(1..=365).contains(&days) {
+        return Err(AppError::validation("days", "must be 1 to 365"));
+    }
+    let rows = learning::history(&state.pool, user.id, days).await?;
     let out: Vec<HistoryPoint> = rows
         .into_iter()
         .map(|s| {
@@ -144,6 +159,7 @@ pub struct ReadinessDto {
 
 /// Predicted scaled score with an interval and the probability of passing.
 #[utoipa::path(
+    operation_id = "getMyReadiness",
     tag = "mastery",
     params(ReadinessQuery),
     security(("bearer" = [])),
@@ -173,6 +189,7 @@ pub async fn readiness(
 #[derive(Deserialize, ToSchema)]
 pub struct PracticeRequest {
     /// 1 to 100 (default 10).
+    #[serde(default, deserialize_with = "crate::domain::lenient::opt_int")]
     pub count: Option<i64>,
     /// `weak` (in proportion to weakness, favouring uncertain areas), `mistakes` (answered wrong
     /// before and not since answered right) or `due` (spaced repetition).
@@ -182,6 +199,7 @@ pub struct PracticeRequest {
 
 /// Start an untimed practice attempt from weak areas, past mistakes or due reviews.
 #[utoipa::path(
+    operation_id = "startPractice",
     tag = "mastery",
     request_body = PracticeRequest,
     security(("bearer" = [])),
@@ -219,7 +237,8 @@ pub struct DueDto {
 }
 
 /// The spaced-repetition queue: questions due for review now, most overdue first.
-#[utoipa::path(tag = "mastery", security(("bearer" = [])), responses((status = 200, body = Vec<DueDto>)))]
+#[utoipa::path(
+    operation_id = "listDueReviews",tag = "mastery", security(("bearer" = [])), responses((status = 200, body = Vec<DueDto>)))]
 #[get("/me/reviews/due")]
 pub async fn reviews_due(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let rows = learning::due(&state.pool, user.id, 100).await?;

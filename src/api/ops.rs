@@ -23,7 +23,8 @@ pub struct Health {
 }
 
 /// The process is up (does not touch the database).
-#[utoipa::path(tag = "ops", responses((status = 200, body = Health)))]
+#[utoipa::path(
+    operation_id = "healthz",tag = "ops", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
@@ -33,7 +34,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The server can serve requests: the database answers within two seconds.
-#[utoipa::path(tag = "ops", responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[utoipa::path(
+    operation_id = "readyz",tag = "ops", responses((status = 200, body = Health), (status = 503, body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ping = tokio::time::timeout(

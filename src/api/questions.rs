@@ -63,6 +63,9 @@ pub struct QuestionDto {
     pub references: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exam_domain: Option<String>,
+    /// The exam guide's task statement (`1.1` … `4.3`) the question tests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_verified: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +105,7 @@ impl QuestionDto {
             explanation: with_answers.then_some(q.explanation),
             references: with_answers.then_some(q.references),
             exam_domain: with_answers.then_some(q.exam_domain),
+            task: q.task.filter(|_| with_answers),
             last_verified: with_answers.then_some(q.last_verified),
             retired: with_answers.then_some(q.retired),
             open_reports: with_answers.then_some(q.open_reports),
@@ -114,6 +118,8 @@ pub struct QuestionPage {
     pub items: Vec<QuestionDto>,
     /// Link to the next page, or null on the last.
     pub next: Option<String>,
+    /// The cursor of the next page (pass it as `cursor`), or null on the last.
+    pub cursor: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -155,6 +161,7 @@ fn next_link(q: &ListQuery, cursor: &str, limit: i64) -> String {
 
 /// Browse and search the bank. Learners never receive answers, rationales or explanations here.
 #[utoipa::path(
+    operation_id = "listQuestions",
     tag = "questions",
     params(ListQuery),
     security(("bearer" = [])),
@@ -172,8 +179,14 @@ pub async fn list(
             return Err(AppError::validation("difficulty", "must be 1, 2 or 3"));
         }
     }
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=svc::MAX_PAGE).contains(&limit) {
+        return Err(AppError::validation(
+            "limit",
+            format!("must be 1 to {}", svc::MAX_PAGE),
+        ));
+    }
     let author = svc::can_author(&state.pool, user.id).await?;
-    let limit = q.limit.unwrap_or(20).clamp(1, svc::MAX_PAGE);
     let filter = ListFilter {
         domain: q.domain.clone(),
         tag: q.tag.clone(),
@@ -184,16 +197,22 @@ pub async fn list(
     };
     let page = svc::browse(&state.pool, filter, limit).await?;
     let next = page.next_cursor.as_deref().map(|c| next_link(&q, c, limit));
+    let cursor = page.next_cursor;
     let items = page
         .items
         .into_iter()
         .map(|r| QuestionDto::from_row(r, author))
         .collect();
-    Ok(HttpResponse::Ok().json(QuestionPage { items, next }))
+    Ok(HttpResponse::Ok().json(QuestionPage {
+        items,
+        next,
+        cursor,
+    }))
 }
 
 /// One question; answers only for instructors and admins.
 #[utoipa::path(
+    operation_id = "getQuestion",
     tag = "questions",
     security(("bearer" = [])),
     responses((status = 200, body = QuestionDto), (status = 404, body = Problem))
@@ -214,6 +233,7 @@ pub async fn get_one(
 
 /// Author a new question (instructors, admins). 422 names every invalid field.
 #[utoipa::path(
+    operation_id = "createQuestion",
     tag = "questions",
     request_body = QuestionDraft,
     security(("bearer" = [])),
@@ -233,6 +253,7 @@ pub async fn create(
 
 /// Edit a question: a new version (attempts keep the version they were built with).
 #[utoipa::path(
+    operation_id = "updateQuestion",
     tag = "questions",
     request_body = QuestionDraft,
     security(("bearer" = [])),
@@ -257,7 +278,8 @@ pub async fn update(
 }
 
 /// Retire a question: hidden from new exams, kept for the attempts that used it.
-#[utoipa::path(tag = "questions", security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(
+    operation_id = "retireQuestion",tag = "questions", security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[delete("/questions/{id}")]
 pub async fn retire(
     state: web::Data<AppState>,
@@ -300,10 +322,15 @@ fn format_of(q: &FormatQuery) -> AppResult<&str> {
 
 /// Export the bank: JSON (`{"questions": [...]}`, author shape with slugs) or GIFT for Moodle.
 #[utoipa::path(
+    operation_id = "exportQuestions",
     tag = "questions",
     params(FormatQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = BankDocument, description = "JSON; with format=gift, text/plain GIFT"), (status = 403, body = Problem))
+    responses(
+        (status = 200, description = "JSON (the default), or with format=gift the GIFT text for Moodle",
+            content((BankDocument = "application/json"), (String = "text/plain"))),
+        (status = 403, body = Problem)
+    )
 )]
 #[get("/questions/export")]
 pub async fn export(
@@ -324,6 +351,7 @@ pub async fn export(
 /// Import questions all-or-nothing: JSON (`{"questions": [...]}`) or GIFT text
 /// (`?format=gift`, any text body). Known slugs get a new version when they differ.
 #[utoipa::path(
+    operation_id = "importQuestions",
     tag = "questions",
     params(FormatQuery),
     request_body(content = BankDocument, description = "JSON bank document, or GIFT text with format=gift"),
@@ -421,6 +449,7 @@ impl From<ReportRow> for ReportDto {
 
 /// Report a problem with a question (any signed-in user).
 #[utoipa::path(
+    operation_id = "createQuestionReport",
     tag = "questions",
     request_body = NewReport,
     security(("bearer" = [])),
@@ -445,7 +474,8 @@ pub async fn create_report(
 }
 
 /// Reports on a question, open first (instructors, admins).
-#[utoipa::path(tag = "questions", security(("bearer" = [])), responses((status = 200, body = Vec<ReportDto>), (status = 403, body = Problem)))]
+#[utoipa::path(
+    operation_id = "listQuestionReports",tag = "questions", security(("bearer" = [])), responses((status = 200, body = Vec<ReportDto>), (status = 403, body = Problem)))]
 #[get("/questions/{id}/reports")]
 pub async fn list_reports(
     state: web::Data<AppState>,
@@ -458,6 +488,7 @@ pub async fn list_reports(
 
 /// Resolve a report (instructors, admins).
 #[utoipa::path(
+    operation_id = "resolveQuestionReport",
     tag = "questions",
     request_body = ResolveReport,
     security(("bearer" = [])),

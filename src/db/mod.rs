@@ -5,6 +5,7 @@
 pub mod attempts;
 pub mod catalog;
 pub mod cohorts;
+pub mod idempotency;
 pub mod mastery;
 pub mod questions;
 pub mod rate_limits;

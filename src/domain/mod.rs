@@ -3,6 +3,7 @@
 pub mod assembly;
 pub mod gift;
 pub mod itemstats;
+pub mod lenient;
 pub mod mastery;
 pub mod question;
 pub mod reviews;

@@ -5,6 +5,7 @@ pub mod answer_batch;
 pub mod answer_cache;
 pub mod cohorts;
 pub mod exams;
+pub mod idempotency;
 pub mod learning;
 pub mod notes;
 pub mod practice;

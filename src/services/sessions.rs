@@ -167,29 +167,47 @@ pub async fn login(
     }
 }
 
-/// Rotates a refresh token. Presenting a token that was already used (or revoked) revokes
-/// its whole family: whoever holds the newer tokens is logged out too (theft response).
+/// Rotates a refresh token. Presenting a token that was already used revokes its whole family
+/// (theft response: whoever holds the newer tokens is logged out too), unless it comes back
+/// within `grace` of its first use: then it is a client's concurrent refresh (two requests in
+/// flight that both saw a 401), and it gets another valid pair of the same family. A revoked
+/// token (logout, or a family already revoked) is always refused.
 #[tracing::instrument(skip_all)]
-pub async fn refresh(pool: &PgPool, secret: &SecretString, token: &str) -> AppResult<Session> {
+pub async fn refresh(
+    pool: &PgPool,
+    secret: &SecretString,
+    token: &str,
+    grace: chrono::Duration,
+) -> AppResult<Session> {
     let invalid =
         || AppError::Unauthorized("the refresh token is invalid, expired or revoked".into());
     let mut tx = pool.begin().await?;
     let row = db_tokens::find_for_update(&mut tx, &tokens::hash_refresh(token))
         .await?
         .ok_or_else(invalid)?;
-    if row.used_at.is_some() || row.revoked_at.is_some() {
+    let now = Utc::now();
+    let reuse = match (row.revoked_at, row.used_at) {
+        (Some(_), _) => true,
+        (None, Some(used)) => now - used > grace,
+        (None, None) => false,
+    };
+    if reuse {
         let n = db_tokens::revoke_family(&mut tx, row.family_id).await?;
         tx.commit().await?;
         tracing::warn!(user = %row.user_id, family = %row.family_id, revoked = n, "refresh token reuse: family revoked");
         return Err(invalid());
     }
-    if row.expires_at <= Utc::now() {
+    if row.expires_at <= now {
         return Err(invalid());
     }
     let user = users::find_by_id(&mut tx, row.user_id)
         .await?
         .ok_or_else(invalid)?;
-    db_tokens::mark_used(&mut tx, row.id).await?;
+    if row.used_at.is_none() {
+        db_tokens::mark_used(&mut tx, row.id).await?;
+    } else {
+        tracing::info!(user = %row.user_id, family = %row.family_id, "refresh token presented again within the grace window");
+    }
     let tokens = issue_in_family(&mut tx, secret, user.id, role_of(&user), row.family_id).await?;
     tx.commit().await?;
     Ok(Session { user, tokens })

@@ -177,7 +177,8 @@ async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
 async fn refresh_rotates_and_reuse_revokes_the_family(pool: PgPool) {
-    let app = TestApp::spawn(pool).await;
+    // no grace window: any second use is reuse (the window has its own tests in contract.rs)
+    let app = TestApp::spawn_with(pool, &["--refresh-grace-secs", "0"]).await;
     let t0 = app.register("ann@example.com").await;
     let r0 = t0["refresh_token"].as_str().unwrap();
     let r = refresh(&app, r0).await;

@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod cohort_pages;
 mod cohorts;
+mod contract;
 mod errors;
 mod fault;
 mod helpers;

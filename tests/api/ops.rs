@@ -40,7 +40,7 @@ async fn unknown_api_paths_are_problem_404_with_the_request_id(pool: PgPool) {
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
 async fn an_unrouted_method_under_the_api_is_a_problem_response(pool: PgPool) {
-    // actix routes by method guard, so a method no route takes is "no route": 404 problem+json
+    // a documented path with a method it does not serve: 405 problem+json with Allow
     let app = TestApp::spawn(pool).await;
     let r = app
         .client
@@ -48,7 +48,8 @@ async fn an_unrouted_method_under_the_api_is_a_problem_response(pool: PgPool) {
         .send()
         .await
         .unwrap();
-    let body = problem(r, 404).await;
+    assert_eq!(r.headers()["allow"], "POST");
+    let body = problem(r, 405).await;
     assert!(body["detail"].as_str().unwrap().contains("DELETE"));
 }
 

@@ -81,6 +81,8 @@ async fn two_server_processes_share_one_database(
                         "shared-secret-of-both-processes-0123456789",
                     )
                     .env("EXAMBANK_WORKERS", "1")
+                    // any second use of a refresh token is reuse here (no grace window)
+                    .env("EXAMBANK_REFRESH_GRACE_SECS", "0")
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
