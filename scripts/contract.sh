@@ -31,7 +31,8 @@ need_debian() {
 command -v node >/dev/null && command -v npm >/dev/null || need_debian nodejs npm
 python3 -c 'import venv' 2>/dev/null || need_debian python3-venv
 
-venv=target/contract-venv
+target_dir="${CARGO_TARGET_DIR:-target}"
+venv="$target_dir/contract-venv"
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" \
    || ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "Version: $VALIDATOR_VERSION"; then
   python3 -m venv "$venv"
@@ -39,7 +40,7 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
 fi
 
 cargo build --locked --quiet
-bin=target/debug/exambank
+bin="$target_dir/debug/exambank"
 
 work="$(mktemp -d /tmp/exambank-contract.XXXXXX)"
 cluster=""; server=""
