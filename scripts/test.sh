@@ -18,6 +18,28 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# What the browser tests need: Debian's chromium and chromium-driver (tests/api/browser.rs,
+# tests/api/a11y.rs) and axe-core from npm, pinned in tests/a11y/package-lock.json.
+missing=()
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
+[ -x "${CHROMEDRIVER:-/usr/bin/chromedriver}" ] || missing+=(chromium-driver)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing ${missing[*]} (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "test.sh: the browser tests need these Debian packages: ${missing[*]}" >&2
+    echo "test.sh: install them with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+if [ ! -f tests/a11y/node_modules/axe-core/axe.min.js ]; then
+  echo "test.sh: installing axe-core (npm ci in tests/a11y)"
+  (cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 if [ -z "${DATABASE_URL:-}" ]; then
   cluster="$(mktemp -d /tmp/exambank-testpg.XXXXXX)"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55439)"

@@ -73,6 +73,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::ResetPassword(args) => {
+            crate::telemetry::init(LogFormat::Pretty);
+            let pool = connect(&args.db).await?;
+            crate::db::migrate(&pool).await?;
+            let link = crate::services::password_resets::issue_cli(&pool, &args).await?;
+            println!("one-time password reset link for {}:", link.email);
+            println!("{}", link.path);
+            println!(
+                "valid until {} (open it on this server's address; it works once)",
+                link.expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi => {
             println!("{}", crate::api::openapi().to_pretty_json()?);
             Ok(ExitCode::SUCCESS)

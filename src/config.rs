@@ -34,6 +34,8 @@ pub enum Command {
     CheckSeed(SeedDirArgs),
     /// Create an account (the first admin, instructors).
     CreateUser(CreateUserArgs),
+    /// Issue a one-time password reset link for an account (prints its path and expiry).
+    ResetPassword(ResetPasswordArgs),
     /// Print the OpenAPI document (regenerate openapi/openapi.json with it).
     Openapi,
 }
@@ -122,6 +124,19 @@ pub struct ServeArgs {
     /// Hours an Idempotency-Key (and the response it recorded) is kept.
     #[arg(long, env = "EXAMBANK_IDEMPOTENCY_TTL_HOURS", default_value_t = 24)]
     pub idempotency_ttl_hours: i64,
+    /// Minutes a password reset link (issued by an admin) stays valid.
+    #[arg(long, env = "EXAMBANK_RESET_TTL_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=10080))]
+    pub reset_ttl_minutes: i64,
+    /// Starts and submits of attempts (API and pages) running at once per process; more wait
+    /// in arrival order (admission control for exam-day spikes).
+    #[arg(long, env = "EXAMBANK_ADMISSION_CONCURRENCY", default_value_t = 8)]
+    pub admission_concurrency: usize,
+    /// Starts and submits allowed to wait for their turn; past that they get 503 + Retry-After.
+    #[arg(long, env = "EXAMBANK_ADMISSION_QUEUE", default_value_t = 4000)]
+    pub admission_queue: usize,
+    /// The Retry-After (seconds) of a start or submit turned away by admission control.
+    #[arg(long, env = "EXAMBANK_ADMISSION_RETRY_AFTER_SECS", default_value_t = 2)]
+    pub admission_retry_after_secs: u64,
     /// Trust the first address of X-Forwarded-For as the client address (behind a proxy).
     #[arg(long, env = "EXAMBANK_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
@@ -163,4 +178,16 @@ pub struct CreateUserArgs {
     pub name: String,
     #[arg(long, value_enum, default_value_t = RoleArg::Learner)]
     pub role: RoleArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResetPasswordArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The account's email.
+    #[arg(long)]
+    pub email: String,
+    /// Minutes the link stays valid.
+    #[arg(long, env = "EXAMBANK_RESET_TTL_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=10080))]
+    pub reset_ttl_minutes: i64,
 }

@@ -70,6 +70,9 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Admission control: too many starts or submits are already queued; retry shortly.
+    #[error("busy")]
+    Busy { retry_after_secs: u64 },
     #[error("database error")]
     Database(#[source] sqlx::Error),
     #[error("internal error")]
@@ -128,6 +131,7 @@ impl AppError {
             }
             AppError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            AppError::Busy { .. } => ("busy", "Busy: retry shortly"),
             AppError::Database(e) if Self::database_unavailable(e) => {
                 ("unavailable", "Service unavailable")
             }
@@ -153,6 +157,9 @@ impl AppError {
             AppError::TooManyRequests { retry_after_secs } => {
                 format!("too many attempts; retry after {retry_after_secs} seconds")
             }
+            AppError::Busy { retry_after_secs } => format!(
+                "many learners are starting or submitting at this moment; retry after {retry_after_secs} seconds (nothing was changed)"
+            ),
             AppError::Database(e) if Self::database_unavailable(e) => {
                 "the database is unreachable; retry shortly".into()
             }
@@ -205,7 +212,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(e) if Self::database_unavailable(e) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -222,7 +229,9 @@ impl ResponseError for AppError {
         }
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        if let AppError::TooManyRequests { retry_after_secs } = self {
+        if let AppError::TooManyRequests { retry_after_secs }
+        | AppError::Busy { retry_after_secs } = self
+        {
             resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if matches!(self, AppError::Unauthorized(_)) {

@@ -20,6 +20,9 @@ pub struct Metrics {
     /// Answer saves that went through a batch, by outcome: written, refused (read again and
     /// saved on its own), failed (the batch failed; saved on its own).
     pub answer_batch_saves: IntCounterVec,
+    /// Starts and submits waiting for admission, and those turned away with 503.
+    pub admission_waiting: IntGauge,
+    pub admission_rejected: IntGauge,
     /// Every pool of this process (one per HTTP worker, and the background one).
     pools: std::sync::Arc<std::sync::Mutex<Vec<PgPool>>>,
 }
@@ -71,6 +74,14 @@ impl Metrics {
             answer_batch_size,
             answer_batch_seconds,
             answer_batch_saves,
+            admission_waiting: gauge(
+                "exambank_admission_waiting",
+                "Starts and submits queued for admission",
+            )?,
+            admission_rejected: gauge(
+                "exambank_admission_rejected_total",
+                "Starts and submits turned away with 503 (queue full)",
+            )?,
             pool_size: gauge("exambank_db_pool_connections", "Open database connections")?,
             pool_idle: gauge(
                 "exambank_db_pool_idle_connections",

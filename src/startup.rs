@@ -124,6 +124,13 @@ impl Application {
         let pool_options = state.pool.options().clone().max_connections(per_worker);
         let connect_options = (*state.pool.connect_options()).clone();
         let openapi = api::openapi();
+        // one gate for the whole process: its bound holds across the HTTP workers
+        let admission = api::admission::Admission::new(
+            state.metrics.clone(),
+            settings.admission_concurrency,
+            settings.admission_queue,
+            settings.admission_retry_after_secs,
+        );
         let max_body = settings.max_body_bytes;
 
         let mut server = HttpServer::new(move || {
@@ -162,8 +169,16 @@ impl Application {
                     SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi.clone()),
                 )
                 .default_service(web::to(api::not_found))
+                .wrap({
+                    let gate = admission.clone();
+                    middleware::from_fn(move |req, next| {
+                        api::admission::admit(gate.clone(), req, next)
+                    })
+                })
                 .wrap(middleware::from_fn(api::idempotency::idempotency))
+                .wrap(middleware::from_fn(crate::web::flash::show_flash))
                 .wrap(api::problem_for_framework_errors())
+                .wrap(middleware::from_fn(crate::web::error_pages))
                 .wrap(middleware::from_fn(crate::web::security_headers))
                 .wrap(middleware::from_fn(crate::telemetry::request_id_header))
                 .wrap(state.metrics.http.clone())

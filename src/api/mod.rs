@@ -1,5 +1,6 @@
 //! The JSON API (`/api/v1`): thin handlers, utoipa annotations and DTOs, one file per resource.
 
+pub mod admission;
 pub mod attempts;
 pub mod auth;
 pub mod catalog;
@@ -109,6 +110,26 @@ impl Modify for Contract {
             ];
             for (method, op) in ops {
                 let Some(op) = op else { continue };
+                if method == "post" && admission::GUARDED.contains(&path.as_str()) {
+                    let retry_after = utoipa::openapi::header::HeaderBuilder::new()
+                        .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                        .description(Some("Seconds to wait before retrying"))
+                        .build();
+                    op.responses.responses.insert(
+                        "503".to_string(),
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(
+                                    "Busy: many starts or submits are queued (admission control), \
+                                     or the database is out of reach. Nothing was changed; retry \
+                                     after `Retry-After` seconds.",
+                                )
+                                .header("Retry-After", retry_after)
+                                .content("application/problem+json", problem())
+                                .build(),
+                        ),
+                    );
+                }
                 let mut add = |status: &str, description: &str| {
                     op.responses
                         .responses

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cohorts;
 pub mod idempotency;
 pub mod mastery;
+pub mod password_resets;
 pub mod questions;
 pub mod rate_limits;
 pub mod tokens;

@@ -67,3 +67,15 @@ pub async fn revoke_family(conn: &mut PgConnection, family_id: Uuid) -> sqlx::Re
     .await?;
     Ok(r.rows_affected())
 }
+
+/// Revokes every refresh token (every login family) of the user; returns how many tokens.
+/// (Runtime-checked query.)
+pub async fn revoke_all_of_user(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
+    let r = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}

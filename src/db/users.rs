@@ -81,3 +81,32 @@ pub async fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) ->
     .await?;
     Ok(())
 }
+
+/// Sets the display name; `false` when there is no such user. (Runtime-checked query.)
+pub async fn set_display_name(conn: &mut PgConnection, id: Uuid, name: &str) -> sqlx::Result<bool> {
+    let r = sqlx::query("UPDATE users SET display_name = $2 WHERE id = $1")
+        .bind(id)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A line of the admin's user list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserListRow {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+/// Accounts by email, at most `limit`. (Runtime-checked query.)
+pub async fn list(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<UserListRow>> {
+    sqlx::query_as::<_, UserListRow>(
+        "SELECT id, email::text AS email, display_name, role FROM users ORDER BY email LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

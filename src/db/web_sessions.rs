@@ -52,3 +52,21 @@ pub async fn revoke(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<()> {
     .await?;
     Ok(())
 }
+
+/// Revokes every live session of the user except the one with `keep` (the caller's own);
+/// returns how many. (Runtime-checked query.)
+pub async fn revoke_all_of_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    keep: Option<&[u8]>,
+) -> sqlx::Result<u64> {
+    let r = sqlx::query(
+        "UPDATE web_sessions SET revoked_at = now()
+         WHERE user_id = $1 AND revoked_at IS NULL AND ($2::bytea IS NULL OR token_hash <> $2)",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -8,6 +8,7 @@ pub mod exams;
 pub mod idempotency;
 pub mod learning;
 pub mod notes;
+pub mod password_resets;
 pub mod practice;
 pub mod questions;
 pub mod seeding;

@@ -65,8 +65,56 @@ pub fn render(domain: &str, note: &NoteFile) -> RenderedNote {
             .iter()
             .map(|(a, h, _)| (a.clone(), h.clone()))
             .collect(),
-        html: sanitize(&raw),
+        html: wrap_tables(&sanitize(&raw)),
     }
+}
+
+/// Puts every table in a labelled, keyboard-focusable region that scrolls sideways by itself
+/// on a narrow screen, so the page never does.
+fn wrap_tables(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(at) = rest.find("<table>") {
+        out.push_str(&rest[..at]);
+        let table = &rest[at..];
+        let end = table
+            .find("</table>")
+            .map_or(table.len(), |e| e + "</table>".len());
+        let label = table[..end]
+            .find("<th")
+            .and_then(|th| {
+                let cell = &table[th..end];
+                let open = cell.find('>')? + 1;
+                let close = cell.find("</th>")?;
+                Some(strip_tags(&cell[open..close.max(open)]))
+            })
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!("Table: {}", l.trim()))
+            .unwrap_or_else(|| "Table".to_string());
+        out.push_str(&format!(
+            "<div class=\"table-scroll\" role=\"region\" tabindex=\"0\" aria-label=\"{}\">",
+            label.replace('"', "&quot;")
+        ));
+        out.push_str(&table[..end]);
+        out.push_str("</div>");
+        rest = &table[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Removes scripts, event handlers, `javascript:` links and anything else unsafe; keeps the
@@ -96,6 +144,12 @@ mod tests {
         assert!(!r.html.contains("javascript:"));
         assert!(!r.html.contains("onerror"));
         assert!(r.html.contains("<table>"));
+        assert!(
+            r.html
+                .contains("<div class=\"table-scroll\" role=\"region\" tabindex=\"0\" aria-label=\"Table: a\"><table>"),
+            "{}",
+            r.html
+        );
         assert_eq!(
             r.sections,
             vec![("consistency".to_string(), "Consistency".to_string())]

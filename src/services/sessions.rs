@@ -255,3 +255,16 @@ pub async fn close_web_session(pool: &PgPool, token: &str) -> AppResult<()> {
     crate::db::web_sessions::revoke(&mut conn, &tokens::hash_refresh(token)).await?;
     Ok(())
 }
+
+/// Revokes the user's web sessions (all but `keep_web_session`, the caller's own) and every
+/// API login (refresh-token family); returns how many sessions and refresh tokens.
+pub async fn revoke_logins(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    keep_web_session: Option<&str>,
+) -> AppResult<(u64, u64)> {
+    let keep = keep_web_session.map(tokens::hash_refresh);
+    let web = crate::db::web_sessions::revoke_all_of_user(conn, user_id, keep.as_deref()).await?;
+    let api = db_tokens::revoke_all_of_user(conn, user_id).await?;
+    Ok((web, api))
+}

@@ -47,6 +47,8 @@ struct LoginPage {
     email: String,
     next: String,
     message: Option<String>,
+    /// A confirmation (after a password reset), announced politely.
+    notice: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -75,6 +77,7 @@ struct LoginForm {
 #[derive(Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    reset: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +171,8 @@ async fn login_form(
         email: String::new(),
         next: safe_next(q.next.as_deref()),
         message: None,
+        notice: (q.reset.as_deref() == Some("done"))
+            .then_some("Your password was reset. Log in with the new one."),
     };
     render_form(StatusCode::OK, &csrf, &tpl)
 }
@@ -203,6 +208,7 @@ async fn login(
                 csrf: csrf.token.clone(),
                 email: form.email,
                 next,
+                notice: None,
                 message: Some(capitalise(&msg)),
             };
             render_form(StatusCode::UNAUTHORIZED, &csrf, &tpl)
@@ -213,6 +219,7 @@ async fn login(
                 csrf: csrf.token.clone(),
                 email: form.email,
                 next,
+                notice: None,
                 message: Some(format!(
                     "Too many attempts. Try again in {} minutes.",
                     retry_after_secs.div_ceil(60)

@@ -214,10 +214,13 @@ fn when(t: DateTime<Utc>) -> String {
 }
 
 impl ExamLine {
-    fn new(v: ExamView, member: bool) -> ExamLine {
+    fn new(v: ExamView, member: bool, names: &BTreeMap<String, String>) -> ExamLine {
         ExamLine {
             id: v.exam.id,
-            blueprint: v.exam.blueprint,
+            blueprint: names
+                .get(&v.exam.blueprint)
+                .cloned()
+                .unwrap_or(v.exam.blueprint),
             opens: when(v.exam.opens_at),
             closes: when(v.exam.closes_at),
             questions: v.exam.question_count,
@@ -266,6 +269,8 @@ pub struct Cell {
     pub y: i32,
     pub fill: String,
     pub percent: i64,
+    /// what the cell shows: the percentage, or "–" with no answers
+    pub text: String,
     pub title: String,
 }
 
@@ -310,9 +315,22 @@ fn heatmap(members: &[svc::MemberArea], domains: &[String]) -> Option<Heatmap> {
             cells.push(Cell {
                 x: HEAT_LEFT + c as i32 * HEAT_W,
                 y,
-                fill: heat_fill(e),
+                fill: if n == 0 {
+                    "#eef1f4".into()
+                } else {
+                    heat_fill(e)
+                },
                 percent: (e * 100.0).round() as i64,
-                title: format!("{name} · {d}: {:.0}% estimated from {n} answers", e * 100.0),
+                text: if n == 0 {
+                    "–".into()
+                } else {
+                    format!("{:.0}", e * 100.0)
+                },
+                title: if n == 0 {
+                    format!("{name} · {d}: no data (no answers yet)")
+                } else {
+                    format!("{name} · {d}: {:.0}% estimated from {n} answers", e * 100.0)
+                },
             });
         }
     }
@@ -358,10 +376,11 @@ async fn show_page(
     } else {
         vec![]
     };
+    let names = super::blueprint_names(pool).await?;
     let exams = svc::exam_views(pool, user.id, id)
         .await?
         .into_iter()
-        .map(|v| ExamLine::new(v, !owner))
+        .map(|v| ExamLine::new(v, !owner, &names))
         .collect();
     let group = svc::group_mastery(pool, user.id, id).await?;
     let mut domains: Vec<AreaLine> = Vec::new();
@@ -391,7 +410,16 @@ async fn show_page(
         tags,
         heatmap,
         blueprints: if owner {
-            catalog::list_blueprints(pool).await?
+            catalog::list_blueprints(pool)
+                .await?
+                .into_iter()
+                .map(|mut b| {
+                    if let Some(n) = names.get(&b.slug) {
+                        b.name = n.clone();
+                    }
+                    b
+                })
+                .collect()
         } else {
             vec![]
         },
@@ -655,6 +683,31 @@ async fn results_page(
                 .filter(|o| o["correct"].as_bool() == Some(true))
                 .filter_map(|o| o["id"].as_str().map(String::from))
                 .collect();
+            let texts: Vec<(String, String)> = it
+                .item
+                .options
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, o)| {
+                    (
+                        o["id"].as_str().unwrap_or_default().to_string(),
+                        format!(
+                            "{}. {}",
+                            (b'A' + (i % 26) as u8) as char,
+                            excerpt(o["text"].as_str().unwrap_or_default(), 60)
+                        ),
+                    )
+                })
+                .collect();
+            let label = |o: &String| {
+                texts
+                    .iter()
+                    .find(|(id, _)| id == o)
+                    .map(|(_, t)| t.clone())
+                    .unwrap_or_else(|| o.clone())
+            };
             ItemLine {
                 position: it.item.position,
                 domain: it.item.domain.clone(),
@@ -665,12 +718,17 @@ async fn results_page(
                     .discrimination
                     .map(|d| format!("{d:.2}"))
                     .unwrap_or_else(|| "—".into()),
-                options: it
-                    .stat
-                    .option_shares
-                    .iter()
-                    .map(|(o, s)| (o.clone(), (s * 100.0).round() as i64, correct.contains(o)))
-                    .collect(),
+                options: {
+                    // by letter, as the question lists them
+                    let mut v: Vec<(String, i64, bool)> = it
+                        .stat
+                        .option_shares
+                        .iter()
+                        .map(|(o, s)| (label(o), (s * 100.0).round() as i64, correct.contains(o)))
+                        .collect();
+                    v.sort();
+                    v
+                },
                 flagged: it.stat.flagged,
             }
         })
@@ -679,7 +737,10 @@ async fn results_page(
         user: Some(user),
         csrf: csrf.token.clone(),
         exam_id: exam,
-        blueprint: r.exam.blueprint.clone(),
+        blueprint: super::blueprint_names(pool)
+            .await?
+            .remove(&r.exam.blueprint)
+            .unwrap_or_else(|| r.exam.blueprint.clone()),
         window: format!("{} – {}", when(r.exam.opens_at), when(r.exam.closes_at)),
         finished: r.learners.iter().filter(|l| l.row.result.is_some()).count(),
         started: r

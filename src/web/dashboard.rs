@@ -21,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/practice", web::post().to(start_practice));
 }
 
+/// One topic area in the weak-areas chart: its label above a full-width bar (360 units, so
+/// the text stays at its size on a phone).
 pub struct WeakBar {
     pub domain: String,
     pub y: i32,
@@ -30,6 +32,11 @@ pub struct WeakBar {
     pub percent: i64,
     pub answered: i32,
 }
+
+/// Answers the readiness estimate needs before it is shown.
+pub const READINESS_MIN_ANSWERS: i64 = 20;
+const BAR_W: f64 = 360.0;
+const BAR_ROW: i32 = 40;
 
 pub struct Line {
     pub domain: String,
@@ -49,6 +56,8 @@ struct DashboardPage {
     bars: Vec<WeakBar>,
     bars_height: i32,
     weakest: Vec<(String, i64)>,
+    /// answers still needed before the readiness estimate means anything (0: show it)
+    needed: i64,
     predicted: i64,
     low: i64,
     high: i64,
@@ -82,10 +91,10 @@ async fn dashboard(
         .enumerate()
         .map(|(i, d)| WeakBar {
             domain: d.area.clone(),
-            y: 8 + i as i32 * 30,
-            width: d.estimate * 300.0,
-            low: 120.0 + ((d.estimate - 1.96 * d.uncertainty).max(0.0) * 300.0),
-            high: 120.0 + ((d.estimate + 1.96 * d.uncertainty).min(1.0) * 300.0),
+            y: 4 + i as i32 * BAR_ROW,
+            width: d.estimate * BAR_W,
+            low: (d.estimate - 1.96 * d.uncertainty).max(0.0) * BAR_W,
+            high: (d.estimate + 1.96 * d.uncertainty).min(1.0) * BAR_W,
             percent: (d.estimate * 100.0).round() as i64,
             answered: d.answered,
         })
@@ -119,7 +128,7 @@ async fn dashboard(
                 .map(|(x, e)| {
                     format!(
                         "{:.1},{:.1}",
-                        40.0 + *x as f64 / span * 420.0,
+                        40.0 + *x as f64 / span * 310.0,
                         10.0 + (1.0 - e) * 180.0
                     )
                 })
@@ -133,7 +142,10 @@ async fn dashboard(
     let page = DashboardPage {
         user: Some(user.0),
         csrf: csrf.token.clone(),
-        bars_height: 16 + bars.len() as i32 * 30,
+        bars_height: 8 + bars.len() as i32 * BAR_ROW,
+        needed: (READINESS_MIN_ANSWERS
+            - m.domains.iter().map(|d| i64::from(d.answered)).sum::<i64>())
+        .max(0),
         bars,
         weakest: m
             .weakest

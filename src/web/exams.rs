@@ -1,11 +1,14 @@
 //! Taking exams in the browser: `/exams/new`, `/attempts/{id}` (one question per page),
-//! result with an SVG chart, review with filters. Works without JavaScript except the
-//! countdown, which only auto-submits at zero; the server enforces the deadline regardless.
+//! `/attempts/{id}/submit` (the summary to confirm before submitting), result with an SVG
+//! chart, review with filters. Works without JavaScript. With it (`static/exam.js`), every
+//! change of selection or flag is saved at once through the same form endpoint, the countdown
+//! announces the time left and, at zero, saves the selection on screen before submitting; the
+//! server enforces the deadline (with a grace window for that last save) regardless.
 
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -24,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/exams/new", web::post().to(start))
         .route("/attempts/{id}", web::get().to(take))
         .route("/attempts/{id}/answer", web::post().to(answer))
+        .route("/attempts/{id}/submit", web::get().to(confirm_submit))
         .route("/attempts/{id}/submit", web::post().to(submit))
         .route("/attempts/{id}/result", web::get().to(result))
         .route("/attempts/{id}/review", web::get().to(review));
@@ -158,6 +162,9 @@ struct TakePage {
     remaining: Option<String>,
     feedback: Option<(bool, String)>,
     answered: usize,
+    /// practice mode, question not answered yet: the first save shows its feedback before
+    /// moving on, whatever button was pressed
+    feedback_pending: bool,
 }
 
 fn option_views(item: &ItemRow, reveal: bool) -> Vec<OptionView> {
@@ -237,19 +244,26 @@ async fn take(
         remaining,
         feedback,
         answered: s.items.iter().filter(|i| !i.choices.is_empty()).count(),
+        feedback_pending: s.attempt.mode == "practice" && item.choices.is_empty(),
     };
     render_form(StatusCode::OK, &csrf, &page)
 }
 
 /// One form for every button on the question page: save the answer, then go where asked
 /// (`nav` = prev, next, a position number, or submit).
+/// The header `static/exam.js` sends with a background save: the answer is saved as from the
+/// form, and the reply is a status (204, or 409 once the attempt is finalized) instead of a page.
+const AUTOSAVE: &str = "x-exambank-autosave";
+
 async fn answer(
     state: web::Data<AppState>,
     user: PageUser,
     csrf: Csrf,
     id: web::Path<Uuid>,
+    req: HttpRequest,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
+    let background = req.headers().contains_key(AUTOSAVE);
     let pairs = form.into_inner();
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     csrf.verify(&get("csrf_token").unwrap_or_default())?;
@@ -277,17 +291,23 @@ async fn answer(
     )
     .await
     {
+        Ok(_) if background => return Ok(HttpResponse::NoContent().finish()),
         Ok(_) => {}
+        Err(AppError::Conflict(m)) if background => {
+            return Ok(HttpResponse::Conflict().body(m));
+        }
         // finalized or past the deadline: the result page explains
         Err(AppError::Conflict(_)) => return Ok(see_other(format!("/attempts/{}/result", *id))),
         Err(e) => return Err(e.into()),
     }
-    let nav = get("nav").unwrap_or_else(|| "stay".into());
+    let mut nav = get("nav").unwrap_or_else(|| "stay".into());
+    // practice feedback is shown before moving on (the first answer to a question stays)
+    if get("feedback_pending").is_some() && pairs.iter().any(|(k, _)| k == "choice") {
+        nav = "stay".into();
+    }
     let to = match nav.as_str() {
-        "submit" => {
-            svc::finalize(&state.pool, user.0.id, *id).await?;
-            format!("/attempts/{}/result", *id)
-        }
+        // never straight to a finalized exam: the summary asks first
+        "submit" => format!("/attempts/{}/submit", *id),
         "next" => format!("/attempts/{}?q={}", *id, position + 1),
         "prev" => format!("/attempts/{}?q={}", *id, (position - 1).max(1)),
         n => match n.parse::<i32>() {
@@ -296,6 +316,59 @@ async fn answer(
         },
     };
     Ok(see_other(to))
+}
+
+#[derive(Template)]
+#[template(path = "attempt_submit.html")]
+struct SubmitPage {
+    user: Option<SessionView>,
+    csrf: String,
+    attempt_id: Uuid,
+    total: usize,
+    answered: usize,
+    unanswered: Vec<i32>,
+    flagged: Vec<i32>,
+    remaining: Option<String>,
+    cohort_exam: bool,
+}
+
+/// The summary before submitting: answered, unanswered and flagged questions (each a link
+/// back), the time left, and an explicit confirm. Works without JavaScript.
+async fn confirm_submit(
+    state: web::Data<AppState>,
+    user: PageUser,
+    csrf: Csrf,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, PageError> {
+    let s = svc::get(&state.pool, user.0.id, *id).await?;
+    if s.attempt.status != "in_progress" {
+        return Ok(see_other(format!("/attempts/{}/result", *id)));
+    }
+    let page = SubmitPage {
+        user: Some(user.0),
+        csrf: csrf.token.clone(),
+        attempt_id: *id,
+        total: s.items.len(),
+        answered: s.items.iter().filter(|i| !i.choices.is_empty()).count(),
+        unanswered: s
+            .items
+            .iter()
+            .filter(|i| i.choices.is_empty())
+            .map(|i| i.position)
+            .collect(),
+        flagged: s
+            .items
+            .iter()
+            .filter(|i| i.flagged)
+            .map(|i| i.position)
+            .collect(),
+        remaining: s
+            .remaining_seconds()
+            .filter(|_| s.attempt.deadline.is_some())
+            .map(|r| format!("{}:{:02}", r / 60, r % 60)),
+        cohort_exam: s.attempt.cohort_exam_id.is_some(),
+    };
+    render_form(StatusCode::OK, &csrf, &page)
 }
 
 async fn submit(

@@ -1,9 +1,13 @@
 //! Server-rendered pages (askama): thin handlers over the same services as the JSON API.
 
+pub mod account;
 pub mod accounts;
+pub mod admin;
+pub mod cohort_start;
 pub mod cohorts;
 pub mod dashboard;
 pub mod exams;
+pub mod flash;
 pub mod home;
 pub mod notes;
 pub mod questions;
@@ -35,12 +39,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/static/app.css", web::get().to(stylesheet))
     .configure(home::configure)
     .configure(accounts::configure)
+    .configure(account::configure)
+    .configure(admin::configure)
     .configure(notes::configure)
     .configure(questions::configure)
     .configure(exams::configure)
     .configure(dashboard::configure)
     .configure(cohorts::configure)
+    .configure(cohort_start::configure)
     .route("/static/exam.js", web::get().to(exam_script));
+}
+
+/// The name a person reads for a blueprint: a topic-area drill is named after the area as the
+/// catalog calls it ("Identity and access (IAM, STS, Cognito) drill"), not its slug.
+pub fn blueprint_name(
+    bp: &crate::db::catalog::BlueprintRow,
+    domains: &[crate::db::catalog::DomainRow],
+) -> String {
+    bp.slug
+        .strip_prefix("domain-")
+        .and_then(|d| domains.iter().find(|x| x.slug == d))
+        .map(|d| format!("{} drill", d.name))
+        .unwrap_or_else(|| bp.name.clone())
+}
+
+/// Blueprint slug → the name [`blueprint_name`] gives it, for every blueprint.
+pub async fn blueprint_names(
+    pool: &sqlx::PgPool,
+) -> Result<std::collections::BTreeMap<String, String>, PageError> {
+    let domains = crate::db::catalog::list_domains(pool).await?;
+    Ok(crate::db::catalog::list_blueprints(pool)
+        .await?
+        .iter()
+        .map(|b| (b.slug.clone(), blueprint_name(b, &domains)))
+        .collect())
 }
 
 /// A form that carries nothing but its CSRF token (a button).
@@ -76,6 +108,26 @@ pub fn render_form<T: Template>(
 }
 
 /// Page errors are HTML pages with the same statuses the API would use.
+/// "Are you sure?" before a destructive action, without JavaScript: the action's form posts
+/// without `confirm=yes`, gets this page, and its button posts again with it.
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub user: Option<session::SessionView>,
+    pub csrf: String,
+    pub title: String,
+    pub message: String,
+    pub action: String,
+    pub button: String,
+    pub cancel: String,
+}
+
+impl ConfirmPage {
+    pub fn respond(self, csrf: &Csrf) -> Result<HttpResponse, PageError> {
+        render_form(StatusCode::OK, csrf, &self)
+    }
+}
+
 #[derive(Debug)]
 pub struct PageError(pub AppError);
 
@@ -99,12 +151,25 @@ impl From<sqlx::Error> for PageError {
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
+struct ErrorPage {
     user: Option<session::SessionView>,
     status: u16,
-    title: &'a str,
+    title: String,
     detail: String,
     request_id: String,
+}
+
+impl PageError {
+    fn page(&self, user: Option<session::SessionView>) -> ErrorPage {
+        let p = self.0.to_problem();
+        ErrorPage {
+            user,
+            status: p.status,
+            title: p.title.clone(),
+            detail: p.detail.clone(),
+            request_id: p.request_id.clone().unwrap_or_default(),
+        }
+    }
 }
 
 impl ResponseError for PageError {
@@ -115,20 +180,13 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         // log internal causes exactly as the API does, then show a page instead of JSON
         let problem_response = self.0.error_response();
-        let p = self.0.to_problem();
-        let page = ErrorPage {
-            user: None,
-            status: p.status,
-            title: &p.title,
-            detail: p.detail.clone(),
-            request_id: p.request_id.clone().unwrap_or_default(),
-        };
+        let page = self.page(None);
         let mut resp = HttpResponse::build(self.status_code());
         if let Some(v) = problem_response.headers().get(header::RETRY_AFTER) {
             resp.insert_header((header::RETRY_AFTER, v.clone()));
         }
         resp.content_type("text/html; charset=utf-8")
-            .body(page.render().unwrap_or_else(|_| p.detail.clone()))
+            .body(page.render().unwrap_or_else(|_| page.detail.clone()))
     }
 }
 
@@ -137,6 +195,53 @@ async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../../static/app.css"))
+}
+
+/// Error pages carry the header of the signed-in user: an error raised by a page handler (a
+/// [`PageError`]) and the HTML 404 for an unknown path are drawn again, in the site layout,
+/// with the visitor's session (the error itself cannot see the request).
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !html || !(status.is_client_error() || status.is_server_error()) {
+        return Ok(res);
+    }
+    let page_error = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<PageError>())
+        .map(|e| e.page(None));
+    let page = match page_error {
+        Some(p) => p,
+        // the default service's plain 404 for a path no page serves
+        None if status == StatusCode::NOT_FOUND && res.response().error().is_none() => PageError(
+            AppError::NotFound(format!("There is no page at {}.", res.request().path())),
+        )
+        .page(None),
+        None => return Ok(res),
+    };
+    let user = session::current_user(res.request()).await.ok().flatten();
+    let page = ErrorPage { user, ..page };
+    let Ok(body) = page.render() else {
+        return Ok(res);
+    };
+    let (req, mut old) = res.into_parts();
+    let mut resp = HttpResponse::build(status);
+    for (k, v) in old.headers_mut().drain() {
+        if let Some(k) = k {
+            if k != header::CONTENT_LENGTH {
+                resp.append_header((k, v));
+            }
+        }
+    }
+    Ok(ServiceResponse::new(req, resp.body(body)))
 }
 
 /// Security headers on every response; the strict CSP (no inline scripts) everywhere except
@@ -174,4 +279,47 @@ async fn exam_script() -> HttpResponse {
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../../static/exam.js"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::catalog::{BlueprintRow, DomainRow};
+
+    fn bp(slug: &str, name: &str) -> BlueprintRow {
+        BlueprintRow {
+            slug: slug.into(),
+            name: name.into(),
+            question_count: 20,
+            time_limit_minutes: Some(40),
+            pass_mark: 720,
+            scaled: true,
+            shuffle_questions: true,
+            shuffle_options: true,
+            domain_weights: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn drills_are_named_after_their_topic_area() {
+        let domains = vec![DomainRow {
+            slug: "iam".into(),
+            name: "Identity and access (IAM, STS, Cognito)".into(),
+            weight: 0.1,
+            question_count: 3,
+        }];
+        assert_eq!(
+            blueprint_name(&bp("domain-iam", "Domain drill: iam"), &domains),
+            "Identity and access (IAM, STS, Cognito) drill"
+        );
+        assert_eq!(
+            blueprint_name(&bp("quick", "Quick 20"), &domains),
+            "Quick 20"
+        );
+        // an unknown area keeps the catalog's name
+        assert_eq!(
+            blueprint_name(&bp("domain-zzz", "Domain drill: zzz"), &domains),
+            "Domain drill: zzz"
+        );
+    }
 }

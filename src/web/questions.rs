@@ -507,6 +507,9 @@ struct CsrfForm {
     csrf_token: String,
     #[serde(default)]
     resolution: String,
+    /// `yes` once the author confirmed a destructive action
+    #[serde(default)]
+    confirm: String,
 }
 
 async fn retire(
@@ -517,10 +520,25 @@ async fn retire(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
+    if form.confirm != "yes" {
+        return super::ConfirmPage {
+            user: Some(user.0),
+            csrf: csrf.token.clone(),
+            title: "Retire this question?".into(),
+            message: "Learners will no longer be given it in new exams or practice. Attempts that \
+                      already have it keep it, and its versions stay for the record."
+                .into(),
+            action: format!("/author/questions/{}/retire", *id),
+            button: "Retire the question".into(),
+            cancel: format!("/author/questions/{}", *id),
+        }
+        .respond(&csrf);
+    }
     svc::retire(&state.pool, user.0.id, *id).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("location", format!("/author/questions/{}?saved=1", *id)))
-        .finish())
+    Ok(super::flash::see_other_with(
+        format!("/author/questions/{}", *id),
+        "Question retired.",
+    ))
 }
 
 async fn resolve(

@@ -41,6 +41,11 @@ pub struct MaybeUser(pub Option<SessionView>);
 /// A signed-in user; anonymous visitors are sent to `/login?next=…`.
 pub struct PageUser(pub SessionView);
 
+/// The signed-in user of a request, if any (for code that is not an extractor).
+pub async fn current_user(req: &HttpRequest) -> Result<Option<SessionView>, PageError> {
+    lookup(req).await
+}
+
 async fn lookup(req: &HttpRequest) -> Result<Option<SessionView>, PageError> {
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return Ok(None);

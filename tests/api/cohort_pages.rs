@@ -160,14 +160,23 @@ async fn cohort_pages_from_create_to_results(pool: PgPool) {
     assert!(!html.contains("join-code"), "members do not see the code");
     assert!(!html.contains("id=\"heatmap\""), "no names for members");
     let start_path = html
-        .split("action=\"")
+        .split("href=\"")
         .find(|s| s.contains("/start\""))
         .unwrap()
         .split('"')
         .next()
         .unwrap()
         .to_string();
-    let r = post_form(&app, &ann, &cohort_path, &start_path, &[]).await;
+    // the start button asks first: length, time limit, once only
+    let (status, confirm) = page(&app, &ann, &start_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        confirm.contains("You can start this exam only once"),
+        "{confirm}"
+    );
+    assert!(confirm.contains("questions") && confirm.contains("minutes"));
+    assert!(confirm.contains(&format!("action=\"{start_path}\"")));
+    let r = post_form(&app, &ann, &start_path, &start_path, &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let attempt_path = location(&r);
     assert!(attempt_path.starts_with("/attempts/"));

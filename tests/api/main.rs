@@ -1,6 +1,9 @@
 //! Integration tests: ONE test binary, many modules. Each test gets a fresh database
 //! (`#[sqlx::test]`) and a real server on port 0, and talks HTTP to it.
 
+mod a11y;
+mod account;
+mod admission;
 mod answer_batch;
 mod answer_cache;
 mod attempts;
@@ -8,8 +11,10 @@ mod auth;
 mod browser;
 mod cohort_pages;
 mod cohorts;
+mod confirmations;
 mod contract;
 mod errors;
+mod exam_page;
 mod fault;
 mod helpers;
 mod mastery;
