@@ -50,15 +50,21 @@ async fn new_page(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
+    let domains = catalog::list_domains(&state.pool).await?;
+    // drills by their topic area's name ("Identity and access … drill"), not "domain-iam"
+    let blueprints = catalog::list_blueprints(&state.pool)
+        .await?
+        .into_iter()
+        .map(|mut b| {
+            b.name = super::blueprint_name(&b, &domains);
+            b
+        })
+        .collect();
     let page = NewExamPage {
         user: Some(user),
         csrf: csrf.token.clone(),
-        blueprints: catalog::list_blueprints(&state.pool).await?,
-        domains: catalog::list_domains(&state.pool)
-            .await?
-            .into_iter()
-            .map(|d| (d.slug, d.name))
-            .collect(),
+        blueprints,
+        domains: domains.into_iter().map(|d| (d.slug, d.name)).collect(),
         errors,
     };
     render_form(status, csrf, &page)

@@ -436,3 +436,26 @@ async fn practice_feedback_is_shown_before_moving_on(pool: PgPool) {
         .unwrap();
     assert_eq!(r.headers()["location"], format!("{attempt}?q=2").as_str());
 }
+
+/// Drills are offered under their topic area's name, not their slug.
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn drills_have_human_names(pool: PgPool) {
+    let _bank = seed_fixture(&pool, 3).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    app.user_with_role("ann@example.com", Role::Learner).await;
+    let b = http_browser();
+    browser_login(&app, &b, "ann@example.com").await;
+    let html = b
+        .get(app.url("/exams/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Identity and access (IAM, STS, Cognito) drill"),
+        "{html}"
+    );
+    assert!(!html.contains("Domain drill: iam"));
+}
