@@ -1,6 +1,8 @@
 //! Plain types and pure rules of the product: no I/O, unit-tested in place.
 
 pub mod assembly;
+pub mod calibration;
+pub mod equating;
 pub mod gift;
 pub mod itemstats;
 pub mod lenient;
@@ -9,4 +11,5 @@ pub mod question;
 pub mod reviews;
 pub mod scoring;
 pub mod slug;
+pub mod two_way;
 pub mod user;
