@@ -17,4 +17,15 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL="postgres://postgres@localhost:${port}/postgres?host=${cluster}"
   export PGBENCH_PORT="$port"
 fi
+# BENCH_BASELINE_REV=<git rev>: build the server of that revision (in its own worktree and
+# target directory, kept for the next run) and hand it to the bench as the "before" binary
+if [ -n "${BENCH_BASELINE_REV:-}" ]; then
+  rev="$(git rev-parse --short "$BENCH_BASELINE_REV")"
+  src="target/baseline-src-$rev"
+  [ -d "$src" ] || git worktree add --detach -f "$src" "$rev" >/dev/null
+  root="$PWD"
+  (cd "$src" && CARGO_TARGET_DIR="$root/target/baseline-$rev" SQLX_OFFLINE=true cargo build --locked --release --bin exambank)
+  export BENCH_BASELINE_BIN="$PWD/target/baseline-$rev/release/exambank"
+  export BENCH_BASELINE_SEED="$PWD/$src/seed"
+fi
 cargo bench --locked --bench "$name" -- "$@"

@@ -104,6 +104,10 @@ pub struct ServeArgs {
     /// Seconds between sweeps that finalize attempts past their deadline.
     #[arg(long, env = "EXAMBANK_SWEEP_INTERVAL_SECS", default_value_t = 15)]
     pub sweep_interval_secs: u64,
+    /// Seconds ahead of a cohort exam's opening that its members' attempts are prepared (by the
+    /// sweeper, and at join time for late members), so that starting only stamps the clock.
+    #[arg(long, env = "EXAMBANK_PREPARE_LEAD_SECS", default_value_t = 3600)]
+    pub prepare_lead_secs: u64,
     /// Login attempts allowed per account within the rate-limit window.
     #[arg(long, env = "EXAMBANK_LOGIN_LIMIT_PER_ACCOUNT", default_value_t = 10)]
     pub login_limit_per_account: i32,

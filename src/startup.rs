@@ -37,12 +37,27 @@ pub struct Application {
 
 /// Finalizes attempts past their deadline every `interval` seconds, whether or not anyone reads
 /// them. Safe with several processes: each locks what it finalizes with SKIP LOCKED.
-fn spawn_sweeper(pool: PgPool, interval: u64, idempotency_ttl_hours: i64) {
+fn spawn_sweeper(pool: PgPool, interval: u64, idempotency_ttl_hours: i64, prepare_lead_secs: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval.max(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            // cohort exams opening soon: prepare their attempts, a batch at a time
+            let mut prepared = 0;
+            loop {
+                match crate::services::cohorts::prepare_due(&pool, prepare_lead_secs).await {
+                    Ok(0) => break,
+                    Ok(n) => prepared += n,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "preparing attempts skipped");
+                        break;
+                    }
+                }
+            }
+            if prepared > 0 {
+                tracing::info!(prepared, "prepared cohort exam attempts");
+            }
             match crate::services::exams::expire_overdue(&pool).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "finalized overdue attempts"),
@@ -112,6 +127,7 @@ impl Application {
             state.pool.clone(),
             settings.sweep_interval_secs,
             settings.idempotency_ttl_hours,
+            settings.prepare_lead_secs,
         );
         state.metrics.register_pool(state.pool.clone());
         // Each HTTP worker is a single-threaded runtime: give it its own pool, so that its

@@ -355,6 +355,14 @@ pub struct ResultDto {
     pub pass_mark: i32,
     pub passed: bool,
     pub domains: Vec<DomainResultDto>,
+    /// One row per exam-guide domain, on the scored questions, as AWS's score report has them.
+    #[serde(default)]
+    pub exam_domains: Vec<DomainResultDto>,
+    /// Questions that counted, and questions that did not (revealed once final).
+    #[serde(default)]
+    pub scored: Option<usize>,
+    #[serde(default)]
+    pub unscored: Option<usize>,
     pub pacing: PacingDto,
 }
 
@@ -408,6 +416,11 @@ pub struct ReviewItem {
     pub question_id: Uuid,
     pub version: i32,
     pub domain: String,
+    /// The exam guide's domain (`development`, `security`, `deployment`, `troubleshooting`).
+    pub exam_domain: String,
+    /// Whether it counted in the score; unscored questions (15 on `dva-c02`) are revealed only
+    /// after the attempt is final.
+    pub scored: bool,
     pub kind: String,
     pub stem: String,
     pub options: Vec<ReviewOption>,
@@ -443,6 +456,8 @@ pub fn review_items(items: &[ItemRow], filter: Option<&str>) -> Vec<ReviewItem> 
             question_id: i.question_id,
             version: i.version,
             domain: i.domain.clone(),
+            exam_domain: i.exam_domain.clone(),
+            scored: i.scored,
             kind: i.kind.clone(),
             stem: i.stem.clone(),
             options: i

@@ -14,6 +14,7 @@ use crate::startup::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_domains)
+        .service(list_exam_domains)
         .service(list_tags)
         .service(list_blueprints);
 }
@@ -48,6 +49,43 @@ pub struct BlueprintDto {
     pub shuffle_options: bool,
     /// Relative weight per domain, normalised to sum to 1.
     pub domain_weights: BTreeMap<String, f64>,
+    /// Share of the scored questions per exam-guide domain, normalised to sum to 1; empty when
+    /// the blueprint is weighed by topic area only. Scored questions match these shares first
+    /// (each domain within one question) and the topic areas second.
+    pub exam_domain_weights: BTreeMap<String, f64>,
+    /// Questions that do not count (pilots first), out of `question_count`; nothing tells them
+    /// apart until the attempt is final.
+    pub unscored: i32,
+}
+
+/// One of the exam guide's four content domains.
+#[derive(Serialize, ToSchema)]
+pub struct ExamDomainDto {
+    /// `development`, `security`, `deployment` or `troubleshooting`.
+    pub slug: String,
+    pub name: String,
+    /// Share of the scored questions of the real exam.
+    pub weight: f64,
+}
+
+/// The exam guide's domains and their weights, in the guide's order.
+#[utoipa::path(
+    operation_id = "listExamDomains",tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<ExamDomainDto>), (status = 401, body = Problem)))]
+#[get("/exam-domains")]
+pub async fn list_exam_domains(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+) -> AppResult<HttpResponse> {
+    let rows = crate::services::catalog::exam_domains(&state.pool).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|r| ExamDomainDto {
+                slug: r.slug,
+                name: r.name,
+                weight: r.weight,
+            })
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// The exam domains with their weights and question counts.
@@ -89,18 +127,16 @@ pub async fn list_blueprints(
     state: web::Data<AppState>,
     _user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let rows = db::list_blueprints(&state.pool).await?;
+    let rows = crate::services::catalog::blueprints(&state.pool).await?;
     let out: Vec<BlueprintDto> = rows
         .into_iter()
-        .map(|r| {
+        .map(|(r, m)| {
             let raw: BTreeMap<String, f64> =
                 serde_json::from_value(r.domain_weights).unwrap_or_default();
-            let total: f64 = raw.values().sum();
-            let domain_weights = raw
-                .into_iter()
-                .map(|(k, v)| (k, if total > 0.0 { v / total } else { 0.0 }))
-                .collect();
+            let domain_weights = crate::services::catalog::normalised(&raw);
             BlueprintDto {
+                exam_domain_weights: crate::services::catalog::normalised(&m.exam_domain_weights),
+                unscored: m.unscored,
                 slug: r.slug,
                 name: r.name,
                 question_count: r.question_count,

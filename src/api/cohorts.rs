@@ -107,7 +107,13 @@ pub async fn join(
     user: AuthUser,
     body: web::Json<JoinRequest>,
 ) -> AppResult<HttpResponse> {
-    let c = svc::join(&state.pool, user.id, &body.code).await?;
+    let c = svc::join(
+        &state.pool,
+        user.id,
+        &body.code,
+        state.settings.prepare_lead_secs,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(dto(c, user.id)))
 }
 

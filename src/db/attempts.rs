@@ -45,6 +45,9 @@ pub struct ItemRow {
     pub time_spent_ms: i64,
     pub correct: Option<bool>,
     pub viewed_at: Option<DateTime<Utc>>,
+    /// Whether the item counts in the attempt's score (never shown before it is final).
+    pub scored: bool,
+    pub exam_domain: String,
     pub stem: String,
     pub options: Value,
     pub explanation: String,
@@ -60,12 +63,14 @@ impl ItemRow {
 }
 
 const ITEM_SELECT: &str = "SELECT a.position, a.question_id, a.version, a.domain, a.kind, a.difficulty, a.option_order, a.choices, \
-       a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, v.stem, v.options, v.explanation, v.note, v.tags \
+       a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, a.scored, v.exam_domain, v.stem, v.options, v.explanation, v.note, v.tags \
      FROM attempt_questions a JOIN question_versions v ON v.question_id = a.question_id AND v.version = a.version";
 
 /// A question drawn for a new attempt.
 #[derive(Debug, Clone)]
 pub struct PlannedItem {
+    /// Drawn for an unscored slot: it does not count in this attempt.
+    pub unscored: bool,
     pub question_id: Uuid,
     pub version: i32,
     pub domain: String,
@@ -120,10 +125,11 @@ pub async fn insert(
     let diffs: Vec<i16> = items.iter().map(|i| i.difficulty).collect();
     // text[][] must be rectangular: pass each order as one comma-joined string (ids have no commas)
     let orders: Vec<String> = items.iter().map(|i| i.option_order.join(",")).collect();
+    let scored: Vec<bool> = items.iter().map(|i| !i.unscored).collect();
     sqlx::query(
-        "INSERT INTO attempt_questions (attempt_id, user_id, position, question_id, version, domain, kind, difficulty, option_order)
-         SELECT $1, $2, p, q, v, d, k, df, string_to_array(o, ',')
-         FROM UNNEST($3::int4[], $4::uuid[], $5::int4[], $6::text[], $7::text[], $8::int2[], $9::text[]) AS t(p, q, v, d, k, df, o)",
+        "INSERT INTO attempt_questions (attempt_id, user_id, position, question_id, version, domain, kind, difficulty, option_order, scored)
+         SELECT $1, $2, p, q, v, d, k, df, string_to_array(o, ','), s
+         FROM UNNEST($3::int4[], $4::uuid[], $5::int4[], $6::text[], $7::text[], $8::int2[], $9::text[], $10::bool[]) AS t(p, q, v, d, k, df, o, s)",
     )
     .bind(a.id)
     .bind(a.user_id)
@@ -134,6 +140,7 @@ pub async fn insert(
     .bind(&kinds)
     .bind(&diffs)
     .bind(&orders)
+    .bind(&scored)
     .execute(conn)
     .await?;
     Ok(())
@@ -169,20 +176,6 @@ pub async fn lock(
     .bind(id)
     .bind(user_id)
     .fetch_optional(conn)
-    .await
-}
-
-pub async fn items(
-    conn: &mut PgConnection,
-    attempt_id: Uuid,
-    user_id: Uuid,
-) -> sqlx::Result<Vec<ItemRow>> {
-    sqlx::query_as::<_, ItemRow>(&format!(
-        "{ITEM_SELECT} WHERE a.attempt_id = $1 AND a.user_id = $2 ORDER BY a.position"
-    ))
-    .bind(attempt_id)
-    .bind(user_id)
-    .fetch_all(conn)
     .await
 }
 
@@ -500,51 +493,6 @@ pub async fn mark_viewed(
     Ok(())
 }
 
-/// Raises every question's revision of an attempt being finalized (under its row lock), so
-/// that no answer save based on an earlier read can land after the result is computed.
-pub async fn seal_answers(conn: &mut PgConnection, attempt_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE attempt_questions SET revision = revision + 1 WHERE attempt_id = $1")
-        .bind(attempt_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn finalize(
-    conn: &mut PgConnection,
-    id: Uuid,
-    status: &str,
-    result: &Value,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE attempts SET status = $2, finalized_at = now(), result = $3 WHERE id = $1 AND status = 'in_progress'",
-        id,
-        status,
-        result
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Attempts past deadline + grace, locked for this sweeper only (others skip them).
-pub async fn lock_overdue(
-    conn: &mut PgConnection,
-    grace_secs: f64,
-    limit: i64,
-) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
-    let rows = sqlx::query!(
-        "SELECT id, user_id FROM attempts
-         WHERE status = 'in_progress' AND deadline IS NOT NULL AND deadline < now() - make_interval(secs => $1)
-         ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED",
-        grace_secs,
-        limit
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.user_id)).collect())
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AttemptSummary {
     pub id: Uuid,
@@ -567,7 +515,7 @@ pub async fn list_for_user(
         "SELECT t.id, t.mode, t.blueprint, t.status, t.started_at, t.deadline, t.question_count, t.result,
                 (SELECT count(*) FROM attempt_questions a WHERE a.attempt_id = t.id AND a.user_id = t.user_id
                    AND cardinality(a.choices) > 0) AS answered
-         FROM attempts t WHERE t.user_id = $1 ORDER BY t.started_at DESC LIMIT $2",
+         FROM attempts t WHERE t.user_id = $1 AND t.status <> 'prepared' ORDER BY t.started_at DESC LIMIT $2",
     )
     .bind(user_id)
     .bind(limit)
@@ -579,6 +527,9 @@ pub async fn list_for_user(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Candidate {
+    /// Drawn for an unscored slot (a pilot, or an ordinary question that does not count here).
+    #[sqlx(default)]
+    pub unscored: bool,
     pub id: Uuid,
     pub version: i32,
     pub domain: String,
@@ -692,6 +643,355 @@ pub async fn candidates_by_ids(
          WHERE q.retired_at IS NULL ORDER BY t.n",
     )
     .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
+// ---- finalizing, one attempt or many ---------------------------------------------------------
+
+/// Takes the learners' advisory locks (the key every answer save holds until it commits), in
+/// key order so that two finalizers never wait for each other in a circle. A save that held a
+/// lock committed before this returns; a save that takes one later sees what this transaction
+/// commits.
+pub async fn lock_learners(conn: &mut PgConnection, users: &[Uuid]) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM
+           (SELECT DISTINCT learner_key(u) AS k FROM unnest($1::uuid[]) AS u ORDER BY 1) AS keys",
+    )
+    .bind(users)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the status and result of attempts still in progress: (id, owner, status, result).
+pub async fn finalize_many(
+    conn: &mut PgConnection,
+    rows: &[(Uuid, Uuid, &str, Value)],
+) -> sqlx::Result<u64> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let users: Vec<Uuid> = rows.iter().map(|r| r.1).collect();
+    let statuses: Vec<&str> = rows.iter().map(|r| r.2).collect();
+    let results: Vec<&Value> = rows.iter().map(|r| &r.3).collect();
+    let done = sqlx::query(
+        "UPDATE attempts t SET status = x.s, finalized_at = now(), result = x.r
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[]) AS x(id, usr, s, r)
+          WHERE t.id = x.id AND t.user_id = x.usr AND t.status = 'in_progress'",
+    )
+    .bind(&ids)
+    .bind(&users)
+    .bind(&statuses)
+    .bind(&results)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Up to `limit` attempts past deadline + grace, locked for this sweeper only (others skip
+/// them), oldest deadline first.
+pub async fn lock_overdue_rows(
+    conn: &mut PgConnection,
+    grace_secs: f64,
+    limit: i64,
+) -> sqlx::Result<Vec<AttemptRow>> {
+    sqlx::query_as::<_, AttemptRow>(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts
+          WHERE status = 'in_progress' AND deadline IS NOT NULL AND deadline < now() - make_interval(secs => $1)
+          ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(grace_secs)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+// ---- prepared attempts (cohort exams) ----------------------------------------------------------
+
+/// Inserts prepared attempts (no clock running) with their items, one per learner; a learner
+/// who already has an attempt at the exam is skipped. Returns the learners prepared.
+pub async fn insert_prepared(
+    conn: &mut PgConnection,
+    template: &NewAttempt<'_>,
+    plans: &[(Uuid, Vec<PlannedItem>)],
+) -> sqlx::Result<Vec<Uuid>> {
+    if plans.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<Uuid> = plans.iter().map(|_| Uuid::new_v4()).collect();
+    let users: Vec<Uuid> = plans.iter().map(|p| p.0).collect();
+    let counts: Vec<i32> = plans.iter().map(|p| p.1.len() as i32).collect();
+    let inserted: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "INSERT INTO attempts (id, user_id, mode, blueprint, cohort_exam_id, status, deadline, pass_mark, scaled,
+                               question_count, time_limit_minutes, spec, assembly)
+         SELECT id, usr, $3, $4, $5, 'prepared', NULL, $6, $7, n, $8, $9, $10
+           FROM unnest($1::uuid[], $2::uuid[], $11::int4[]) AS t(id, usr, n)
+         ON CONFLICT (cohort_exam_id, user_id) DO NOTHING
+         RETURNING id, user_id",
+    )
+    .bind(&ids)
+    .bind(&users)
+    .bind(template.mode)
+    .bind(template.blueprint)
+    .bind(template.cohort_exam_id)
+    .bind(template.pass_mark)
+    .bind(template.scaled)
+    .bind(template.time_limit_minutes)
+    .bind(&template.spec)
+    .bind(&template.assembly)
+    .bind(&counts)
+    .fetch_all(&mut *conn)
+    .await?;
+    let fresh: std::collections::HashMap<Uuid, Uuid> =
+        inserted.iter().map(|(id, u)| (*u, *id)).collect();
+    let (
+        mut aids,
+        mut uids,
+        mut positions,
+        mut qids,
+        mut versions,
+        mut domains,
+        mut kinds,
+        mut diffs,
+        mut orders,
+    ) = (
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+    );
+    let mut scored = vec![];
+    for (user, items) in plans {
+        let Some(&attempt) = fresh.get(user) else {
+            continue;
+        };
+        for (i, it) in items.iter().enumerate() {
+            aids.push(attempt);
+            uids.push(*user);
+            positions.push(i as i32 + 1);
+            qids.push(it.question_id);
+            versions.push(it.version);
+            domains.push(it.domain.clone());
+            kinds.push(it.kind.clone());
+            diffs.push(it.difficulty);
+            orders.push(it.option_order.join(","));
+            scored.push(!it.unscored);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO attempt_questions (attempt_id, user_id, position, question_id, version, domain, kind, difficulty, option_order, scored)
+         SELECT a, u, p, q, v, d, k, df, string_to_array(o, ','), s
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::int4[], $4::uuid[], $5::int4[], $6::text[], $7::text[], $8::int2[], $9::text[], $10::bool[])
+              AS t(a, u, p, q, v, d, k, df, o, s)",
+    )
+    .bind(&aids)
+    .bind(&uids)
+    .bind(&positions)
+    .bind(&qids)
+    .bind(&versions)
+    .bind(&domains)
+    .bind(&kinds)
+    .bind(&diffs)
+    .bind(&orders)
+    .bind(&scored)
+    .execute(&mut *conn)
+    .await?;
+    // the questions count as seen from now, as a started attempt's do
+    sqlx::query(
+        "INSERT INTO user_question_stats (user_id, question_id, last_seen_at)
+         SELECT DISTINCT u, q, now() FROM unnest($1::uuid[], $2::uuid[]) AS t(u, q)
+         ON CONFLICT (user_id, question_id) DO UPDATE SET last_seen_at = now()",
+    )
+    .bind(&uids)
+    .bind(&qids)
+    .execute(conn)
+    .await?;
+    Ok(inserted.into_iter().map(|(_, u)| u).collect())
+}
+
+/// Starts a prepared cohort attempt: stamps `started_at` and the deadline, in one statement
+/// that also checks what a start must (the caller is a member, the window is open for them).
+/// None when there is nothing to stamp; the caller then finds out why.
+///
+/// The deadline is `services::cohorts::deadline`: the earlier of start + limit + extension and
+/// the window's close + extension (a test compares the two).
+pub async fn start_prepared(
+    conn: &mut PgConnection,
+    cohort: Uuid,
+    exam: Uuid,
+    user: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE attempts a
+            SET status = 'in_progress', started_at = now(),
+                deadline = CASE WHEN a.time_limit_minutes IS NULL THEN e.closes_at + make_interval(mins => COALESCE(x.minutes, 0))
+                           ELSE LEAST(now() + make_interval(mins => a.time_limit_minutes + COALESCE(x.minutes, 0)),
+                                      e.closes_at + make_interval(mins => COALESCE(x.minutes, 0))) END
+           FROM cohort_exams e
+           LEFT JOIN cohort_exam_extensions x ON x.exam_id = e.id AND x.user_id = $3
+          WHERE e.id = $2 AND e.cohort_id = $1
+            AND a.cohort_exam_id = $2 AND a.user_id = $3 AND a.status = 'prepared'
+            AND now() >= e.opens_at AND now() <= e.closes_at + make_interval(mins => COALESCE(x.minutes, 0))
+            AND EXISTS (SELECT 1 FROM cohort_members m WHERE m.cohort_id = $1 AND m.user_id = $3)
+         RETURNING a.id",
+    )
+    .bind(cohort)
+    .bind(exam)
+    .bind(user)
+    .fetch_optional(conn)
+    .await
+}
+
+// ---- an attempt's items without their content (the content of a version never changes) -------
+
+/// One question of an attempt as the attempt holds it, without the version's content.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemState {
+    pub attempt_id: Uuid,
+    pub position: i32,
+    pub question_id: Uuid,
+    pub version: i32,
+    pub domain: String,
+    pub kind: String,
+    pub difficulty: i16,
+    pub option_order: Vec<String>,
+    pub choices: Vec<String>,
+    pub flagged: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub revision: i32,
+    pub time_spent_ms: i64,
+    pub correct: Option<bool>,
+    pub viewed_at: Option<DateTime<Utc>>,
+    pub scored: bool,
+}
+
+const STATE_SELECT: &str = "SELECT a.attempt_id, a.position, a.question_id, a.version, a.domain, a.kind, a.difficulty, \
+       a.option_order, a.choices, a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, a.scored \
+     FROM attempt_questions a";
+
+/// The items of the given attempts (each with its owner), ordered by attempt and position.
+pub async fn item_states(
+    conn: &mut PgConnection,
+    attempts: &[(Uuid, Uuid)],
+) -> sqlx::Result<Vec<ItemState>> {
+    if let [(id, user)] = attempts {
+        return sqlx::query_as::<_, ItemState>(&format!(
+            "{STATE_SELECT} WHERE a.attempt_id = $1 AND a.user_id = $2 ORDER BY a.position"
+        ))
+        .bind(id)
+        .bind(user)
+        .fetch_all(conn)
+        .await;
+    }
+    let ids: Vec<Uuid> = attempts.iter().map(|a| a.0).collect();
+    let users: Vec<Uuid> = attempts.iter().map(|a| a.1).collect();
+    sqlx::query_as::<_, ItemState>(&format!(
+        "{STATE_SELECT} WHERE a.attempt_id = ANY($1) AND a.user_id = ANY($2) ORDER BY a.attempt_id, a.position"
+    ))
+    .bind(&ids)
+    .bind(&users)
+    .fetch_all(conn)
+    .await
+}
+
+/// What a question version shows and explains (immutable once written).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VersionContent {
+    pub question_id: Uuid,
+    pub version: i32,
+    pub exam_domain: String,
+    pub stem: String,
+    pub options: Value,
+    pub explanation: String,
+    pub note: Option<String>,
+    pub tags: Vec<String>,
+}
+
+pub async fn version_contents(
+    conn: &mut PgConnection,
+    keys: &[(Uuid, i32)],
+) -> sqlx::Result<Vec<VersionContent>> {
+    let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+    let versions: Vec<i32> = keys.iter().map(|k| k.1).collect();
+    sqlx::query_as::<_, VersionContent>(
+        "SELECT v.question_id, v.version, v.exam_domain, v.stem, v.options, v.explanation, v.note, v.tags
+           FROM question_versions v JOIN unnest($1::uuid[], $2::int4[]) AS k(q, n)
+             ON v.question_id = k.q AND v.version = k.n",
+    )
+    .bind(&ids)
+    .bind(&versions)
+    .fetch_all(conn)
+    .await
+}
+
+// ---- two-way sampling (topic area × exam domain) and pilots ------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct CellCandidate {
+    cell: i64,
+    #[sqlx(flatten)]
+    c: Candidate,
+}
+
+/// Walks the (area, exam domain, sample_key) index from a random point per cell, wrapping
+/// around, over ordinary (not pilot) questions: up to `2 * limit` per cell, tagged with the
+/// cell's index in `cells` ((area, exam domain, limit, start)).
+pub async fn sample_cells(
+    conn: &mut PgConnection,
+    cells: &[(String, String, i64, f64)],
+) -> sqlx::Result<Vec<(usize, Candidate)>> {
+    let areas: Vec<&str> = cells.iter().map(|c| c.0.as_str()).collect();
+    let exams: Vec<&str> = cells.iter().map(|c| c.1.as_str()).collect();
+    let limits: Vec<i64> = cells.iter().map(|c| c.2).collect();
+    let starts: Vec<f64> = cells.iter().map(|c| c.3).collect();
+    let rows = sqlx::query_as::<_, CellCandidate>(
+        "SELECT (b.i - 1) AS cell, c.id, c.current_version AS version, c.domain, c.kind, c.difficulty,
+                ARRAY[]::text[] AS option_ids
+         FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::float8[]) WITH ORDINALITY AS b(area, exam, lim, start, i)
+         CROSS JOIN LATERAL (
+             (SELECT q.id, q.domain, q.difficulty, q.current_version, q.kind, 0 AS part, q.sample_key FROM questions q
+              WHERE q.domain = b.area AND q.exam_domain = b.exam AND q.retired_at IS NULL AND NOT q.pilot
+                AND q.sample_key >= b.start
+              ORDER BY q.sample_key LIMIT b.lim)
+             UNION ALL
+             (SELECT q.id, q.domain, q.difficulty, q.current_version, q.kind, 1 AS part, q.sample_key FROM questions q
+              WHERE q.domain = b.area AND q.exam_domain = b.exam AND q.retired_at IS NULL AND NOT q.pilot
+                AND q.sample_key < b.start
+              ORDER BY q.sample_key LIMIT b.lim)
+         ) c
+         ORDER BY b.i, c.part, c.sample_key",
+    )
+    .bind(&areas)
+    .bind(&exams)
+    .bind(&limits)
+    .bind(&starts)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.cell as usize, r.c)).collect())
+}
+
+/// Up to `limit` pilot questions from a random point of their index (wrapping around).
+pub async fn sample_pilots(
+    conn: &mut PgConnection,
+    limit: i64,
+    start: f64,
+) -> sqlx::Result<Vec<Candidate>> {
+    sqlx::query_as::<_, Candidate>(
+        "SELECT c.id, c.current_version AS version, c.domain, c.kind, c.difficulty, ARRAY[]::text[] AS option_ids
+         FROM (
+             (SELECT q.id, q.current_version, q.domain, q.kind, q.difficulty, 0 AS part, q.sample_key FROM questions q
+              WHERE q.pilot AND q.retired_at IS NULL AND q.sample_key >= $2 ORDER BY q.sample_key LIMIT $1)
+             UNION ALL
+             (SELECT q.id, q.current_version, q.domain, q.kind, q.difficulty, 1 AS part, q.sample_key FROM questions q
+              WHERE q.pilot AND q.retired_at IS NULL AND q.sample_key < $2 ORDER BY q.sample_key LIMIT $1)
+         ) c ORDER BY c.part, c.sample_key LIMIT $1",
+    )
+    .bind(limit)
+    .bind(start)
     .fetch_all(conn)
     .await
 }

@@ -11,7 +11,7 @@ pub struct DomainRow {
     pub question_count: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BlueprintRow {
     pub slug: String,
     pub name: String,
@@ -135,4 +135,120 @@ pub async fn blueprint(pool: &PgPool, slug: &str) -> sqlx::Result<Option<Bluepri
     )
     .fetch_optional(pool)
     .await
+}
+
+/// [`blueprint`] on a given connection (inside a transaction).
+pub async fn blueprint_in(
+    conn: &mut sqlx::PgConnection,
+    slug: &str,
+) -> sqlx::Result<Option<BlueprintRow>> {
+    sqlx::query_as::<_, BlueprintRow>(
+        "SELECT slug, name, question_count, time_limit_minutes, pass_mark, scaled, shuffle_questions,
+                shuffle_options, domain_weights
+           FROM blueprints WHERE slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(conn)
+    .await
+}
+
+/// An exam-guide domain (development, security, deployment, troubleshooting) and its weight.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExamDomainRow {
+    pub slug: String,
+    pub name: String,
+    pub weight: f64,
+}
+
+pub async fn upsert_exam_domain(
+    conn: &mut PgConnection,
+    d: &ExamDomainRow,
+    position: i32,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "INSERT INTO exam_domains (slug, name, weight, position) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, weight = EXCLUDED.weight, position = EXCLUDED.position
+         WHERE (exam_domains.name, exam_domains.weight, exam_domains.position)
+               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.weight, EXCLUDED.position)",
+    )
+    .bind(&d.slug)
+    .bind(&d.name)
+    .bind(d.weight)
+    .bind(position)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub async fn exam_domains(conn: &mut PgConnection) -> sqlx::Result<Vec<ExamDomainRow>> {
+    sqlx::query_as::<_, ExamDomainRow>(
+        "SELECT slug, name, weight FROM exam_domains ORDER BY position, slug",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// How a blueprint measures: shares of its scored questions per exam-guide domain (empty: by
+/// topic area only) and how many of its questions are unscored.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct BlueprintMeasure {
+    pub exam_domain_weights: sqlx::types::Json<std::collections::BTreeMap<String, f64>>,
+    pub unscored: i32,
+}
+
+pub async fn set_blueprint_measure(
+    conn: &mut PgConnection,
+    slug: &str,
+    m: &BlueprintMeasure,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE blueprints SET exam_domain_weights = $2, unscored = $3
+          WHERE slug = $1 AND (exam_domain_weights, unscored) IS DISTINCT FROM ($2, $3)",
+    )
+    .bind(slug)
+    .bind(&m.exam_domain_weights)
+    .bind(m.unscored)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub async fn blueprint_measure(
+    conn: &mut PgConnection,
+    slug: &str,
+) -> sqlx::Result<Option<BlueprintMeasure>> {
+    sqlx::query_as::<_, BlueprintMeasure>(
+        "SELECT exam_domain_weights, unscored FROM blueprints WHERE slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Current, unretired questions per (topic area, exam domain) cell: (area, exam domain,
+/// ordinary, pilot). Kept by a trigger (migration 0014), so this reads a few dozen rows.
+pub async fn cell_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, String, i32, i32)>> {
+    sqlx::query_as(
+        "SELECT domain, exam_domain, operational, pilot FROM bank_cells
+          WHERE operational > 0 OR pilot > 0",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Every blueprint's measure, by slug.
+pub async fn blueprint_measures(
+    conn: &mut PgConnection,
+) -> sqlx::Result<Vec<(String, BlueprintMeasure)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        slug: String,
+        #[sqlx(flatten)]
+        m: BlueprintMeasure,
+    }
+    let rows =
+        sqlx::query_as::<_, Row>("SELECT slug, exam_domain_weights, unscored FROM blueprints")
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| (r.slug, r.m)).collect())
 }

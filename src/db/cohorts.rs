@@ -211,7 +211,7 @@ pub async fn exam_candidates(
     exam: Uuid,
 ) -> sqlx::Result<Vec<crate::db::attempts::Candidate>> {
     sqlx::query_as::<_, crate::db::attempts::Candidate>(
-        "SELECT x.question_id AS id, x.version, v.domain, v.kind, v.difficulty,
+        "SELECT NOT x.scored AS unscored, x.question_id AS id, x.version, v.domain, v.kind, v.difficulty,
                 ARRAY(SELECT o->>'id' FROM jsonb_array_elements(v.options) AS o) AS option_ids
          FROM cohort_exam_questions x JOIN question_versions v ON v.question_id = x.question_id AND v.version = x.version
          WHERE x.exam_id = $1 ORDER BY x.position",
@@ -299,7 +299,7 @@ pub async fn learner_results(
     sqlx::query_as::<_, LearnerResultRow>(
         "SELECT m.user_id, u.display_name, u.email::text AS email, t.id AS attempt_id, t.status, t.started_at, t.finalized_at, t.result
          FROM cohort_members m JOIN users u ON u.id = m.user_id
-         LEFT JOIN attempts t ON t.cohort_exam_id = $2 AND t.user_id = m.user_id
+         LEFT JOIN attempts t ON t.cohort_exam_id = $2 AND t.user_id = m.user_id AND t.status <> 'prepared'
          WHERE m.cohort_id = $1 ORDER BY u.display_name, u.email",
     )
     .bind(cohort)
@@ -342,7 +342,7 @@ pub async fn exam_responses(conn: &mut PgConnection, exam: Uuid) -> sqlx::Result
     sqlx::query_as::<_, ResponseRow>(
         "SELECT t.user_id, a.question_id, a.correct, a.choices
          FROM attempts t JOIN attempt_questions a ON a.attempt_id = t.id AND a.user_id = t.user_id
-         WHERE t.cohort_exam_id = $1 AND t.status <> 'in_progress'",
+         WHERE t.cohort_exam_id = $1 AND t.status IN ('submitted', 'expired')",
     )
     .bind(exam)
     .fetch_all(conn)
@@ -413,7 +413,7 @@ pub async fn my_exam_states(
     sqlx::query_as(
         "SELECT e.id, a.id, a.status, COALESCE(x.minutes, 0)
          FROM cohort_exams e
-         LEFT JOIN attempts a ON a.cohort_exam_id = e.id AND a.user_id = $2
+         LEFT JOIN attempts a ON a.cohort_exam_id = e.id AND a.user_id = $2 AND a.status <> 'prepared'
          LEFT JOIN cohort_exam_extensions x ON x.exam_id = e.id AND x.user_id = $2
          WHERE e.cohort_id = $1",
     )
@@ -428,4 +428,92 @@ pub async fn extensions(conn: &mut PgConnection, exam: Uuid) -> sqlx::Result<Vec
         .bind(exam)
         .fetch_all(conn)
         .await
+}
+
+// ---- preparing attempts ahead of the opening ---------------------------------------------------
+
+/// An exam due for preparation (opening within `lead_secs`, not closed, with a member who has
+/// no attempt yet), locked for this process only: another process skips it.
+pub async fn lock_exam_to_prepare(
+    conn: &mut PgConnection,
+    lead_secs: f64,
+) -> sqlx::Result<Option<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "SELECT e.id, e.cohort_id FROM cohort_exams e
+          WHERE e.opens_at <= now() + make_interval(secs => $1) AND e.closes_at > now()
+            AND EXISTS (SELECT 1 FROM cohort_members m
+                         WHERE m.cohort_id = e.cohort_id
+                           AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.cohort_exam_id = e.id AND a.user_id = m.user_id))
+          ORDER BY e.opens_at
+          LIMIT 1 FOR UPDATE OF e SKIP LOCKED",
+    )
+    .bind(lead_secs)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Members of the cohort with no attempt at the exam yet (at most `limit`).
+pub async fn unprepared_members(
+    conn: &mut PgConnection,
+    cohort: Uuid,
+    exam: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT m.user_id FROM cohort_members m
+          WHERE m.cohort_id = $1
+            AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.cohort_exam_id = $2 AND a.user_id = m.user_id)
+          ORDER BY m.joined_at LIMIT $3",
+    )
+    .bind(cohort)
+    .bind(exam)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// The cohort's exams that open within `lead_secs` and have not closed.
+pub async fn exams_within_lead(
+    conn: &mut PgConnection,
+    cohort: Uuid,
+    lead_secs: f64,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM cohort_exams
+          WHERE cohort_id = $1 AND opens_at <= now() + make_interval(secs => $2) AND closes_at > now()",
+    )
+    .bind(cohort)
+    .bind(lead_secs)
+    .fetch_all(conn)
+    .await
+}
+
+/// Drops the member's prepared (never started) attempts at the cohort's exams.
+pub async fn delete_prepared(
+    conn: &mut PgConnection,
+    cohort: Uuid,
+    user: Uuid,
+) -> sqlx::Result<u64> {
+    let r = sqlx::query(
+        "DELETE FROM attempts WHERE user_id = $2 AND status = 'prepared'
+            AND cohort_exam_id IN (SELECT id FROM cohort_exams WHERE cohort_id = $1)",
+    )
+    .bind(cohort)
+    .bind(user)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Marks questions of a cohort exam's set as unscored (they count for nobody).
+pub async fn mark_unscored(conn: &mut PgConnection, exam: Uuid, ids: &[Uuid]) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE cohort_exam_questions SET scored = false WHERE exam_id = $1 AND question_id = ANY($2)")
+        .bind(exam)
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -366,3 +366,22 @@ pub async fn resolve_report(
     .fetch_optional(conn)
     .await
 }
+
+/// Makes a version written through authoring or import a pilot: it fills unscored slots of
+/// exams until calibration promotes it (or flags it for its author).
+pub async fn mark_pilot(conn: &mut PgConnection, id: Uuid, version: i32) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE question_versions SET pilot_status = 'pilot', pilot_reason = NULL
+          WHERE question_id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE questions SET pilot = true WHERE id = $1 AND current_version = $2")
+        .bind(id)
+        .bind(version)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -20,6 +20,10 @@ pub struct SeedDomain {
 
 #[derive(Debug, Clone)]
 pub struct SeedBlueprint {
+    /// Shares of the scored questions per exam-guide domain (empty: by topic area only).
+    pub exam_domain_weights: BTreeMap<String, f64>,
+    /// Questions that do not count (as on the real exam), out of `question_count`.
+    pub unscored: i32,
     pub slug: String,
     pub name: String,
     pub question_count: i32,
@@ -110,6 +114,8 @@ fn read(file: &Path, problems: &mut Vec<SeedProblem>) -> Option<String> {
 #[serde(deny_unknown_fields)]
 struct DomainsFile {
     domain: Vec<Spanned<DomainRow>>,
+    #[serde(default)]
+    exam_domain: Vec<Spanned<DomainRow>>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +171,62 @@ pub fn read_domains(file: &Path, problems: &mut Vec<SeedProblem>) -> Vec<SeedDom
     out
 }
 
+/// The exam guide's domains (`[[exam_domain]]` of domains.toml): exactly the four of the
+/// DVA-C02 guide, with weights that sum to 1.
+pub fn read_exam_domains(file: &Path, problems: &mut Vec<SeedProblem>) -> Vec<SeedDomain> {
+    let Some(text) = read(file, problems) else {
+        return vec![];
+    };
+    let Ok(parsed) = toml::from_str::<DomainsFile>(&text) else {
+        // read_domains reports the syntax error
+        return vec![];
+    };
+    let mut out: Vec<SeedDomain> = Vec::new();
+    for row in parsed.exam_domain {
+        let line = line_at(&text, row.span().start);
+        let r = row.into_inner();
+        let mut bad = |m: String| {
+            problems.push(SeedProblem {
+                file: file.into(),
+                line,
+                message: m,
+            })
+        };
+        if !crate::domain::question::EXAM_DOMAINS.contains(&r.slug.as_str()) {
+            bad(format!(
+                "exam domain `{}` is not one of {}",
+                r.slug,
+                crate::domain::question::EXAM_DOMAINS.join(", ")
+            ));
+        }
+        if out.iter().any(|d| d.slug == r.slug) {
+            bad(format!("duplicate exam domain `{}`", r.slug));
+        }
+        if !(r.weight.is_finite() && r.weight >= 0.0) {
+            bad("weight must be a non-negative number".into());
+        }
+        out.push(SeedDomain {
+            slug: r.slug,
+            name: r.name,
+            weight: r.weight,
+        });
+    }
+    if !out.is_empty() {
+        let total: f64 = out.iter().map(|d| d.weight).sum();
+        if out.len() != crate::domain::question::EXAM_DOMAINS.len() || (total - 1.0).abs() > 1e-6 {
+            problems.push(SeedProblem {
+                file: file.into(),
+                line: 1,
+                message: format!(
+                    "[[exam_domain]] must list the four exam-guide domains once each, with weights summing to 1 (found {} summing to {total})",
+                    out.len()
+                ),
+            });
+        }
+    }
+    out
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BlueprintsFile {
@@ -186,6 +248,10 @@ struct BlueprintRow {
     #[serde(default = "yes")]
     shuffle_options: bool,
     domain_weights: Option<BTreeMap<String, f64>>,
+    #[serde(default)]
+    exam_domain_weights: BTreeMap<String, f64>,
+    #[serde(default)]
+    unscored: i32,
 }
 
 fn yes() -> bool {
@@ -254,7 +320,25 @@ pub fn read_blueprints(
         if weights.values().sum::<f64>() <= 0.0 {
             bad("domain_weights must have a positive total".into());
         }
+        for (d, w) in &r.exam_domain_weights {
+            if !crate::domain::question::EXAM_DOMAINS.contains(&d.as_str()) {
+                bad(format!(
+                    "exam_domain_weights names unknown exam domain `{d}`"
+                ));
+            }
+            if !(w.is_finite() && *w >= 0.0) {
+                bad(format!("weight of `{d}` must be a non-negative number"));
+            }
+        }
+        if !r.exam_domain_weights.is_empty() && r.exam_domain_weights.values().sum::<f64>() <= 0.0 {
+            bad("exam_domain_weights must have a positive total".into());
+        }
+        if !(0..r.question_count.max(1)).contains(&r.unscored) {
+            bad("unscored must be 0 or more and fewer than question_count".into());
+        }
         out.push(SeedBlueprint {
+            exam_domain_weights: r.exam_domain_weights,
+            unscored: r.unscored,
             slug: r.slug,
             name: r.name,
             question_count: r.question_count,

@@ -30,6 +30,8 @@ impl fmt::Display for SeedProblem {
 #[derive(Debug, Default)]
 pub struct Bank {
     pub domains: Vec<SeedDomain>,
+    /// The exam guide's four domains and their weights.
+    pub exam_domains: Vec<SeedDomain>,
     pub blueprints: Vec<SeedBlueprint>,
     pub questions: Vec<SeedQuestion>,
     /// domain slug → anchors of `notes/{domain}.md`
@@ -50,6 +52,7 @@ pub fn load(dir: &Path) -> (Bank, Vec<SeedProblem>) {
     let mut problems = Vec::new();
     let mut bank = Bank {
         domains: files::read_domains(&dir.join("domains.toml"), &mut problems),
+        exam_domains: files::read_exam_domains(&dir.join("domains.toml"), &mut problems),
         ..Bank::default()
     };
     bank.blueprints = files::read_blueprints(&dir.join("blueprints.toml"), &bank, &mut problems);

@@ -12,10 +12,11 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::db::attempts::{NewAttempt, PlannedItem};
 use crate::db::catalog;
 use crate::db::cohorts::{self as db, CohortRow, ExamRow, MemberRow};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::exams::{assemble, create_attempt, plan, Mode, Recipe};
+use crate::services::exams::{assemble, assemble_measured, create_attempt, plan, Mode, Recipe};
 
 fn not_found() -> AppError {
     AppError::NotFound("no such cohort".into())
@@ -66,15 +67,104 @@ pub async fn owned(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<CohortRow> 
     Ok(c)
 }
 
-pub async fn join(pool: &PgPool, user: Uuid, code: &str) -> AppResult<CohortRow> {
+/// Joins with the code. A member who joins after the cohort's next exam was prepared is
+/// prepared too, here (`lead_secs`: how far ahead of its opening an exam is prepared).
+pub async fn join(pool: &PgPool, user: Uuid, code: &str, lead_secs: u64) -> AppResult<CohortRow> {
     let mut conn = pool.acquire().await?;
     let id = db::by_code(&mut conn, code.trim().to_uppercase().as_str())
         .await?
         .ok_or_else(|| AppError::validation("code", "no cohort has this join code"))?;
     db::add_member(&mut conn, id, user).await?;
+    for exam in db::exams_within_lead(&mut conn, id, lead_secs as f64).await? {
+        prepare(&mut conn, id, exam, &[user]).await?;
+    }
     db::visible(&mut conn, id, user)
         .await?
         .ok_or_else(not_found)
+}
+
+/// How many members one preparation transaction takes.
+const PREPARE_BATCH: i64 = 250;
+
+/// Prepares attempts for the members of cohort exams that open within `lead_secs`: one exam
+/// per call, up to [`PREPARE_BATCH`] members, in one transaction. Safe with several processes:
+/// the exam's row is locked with SKIP LOCKED, and a learner who already has an attempt is
+/// skipped. Returns how many attempts were prepared (0 when nothing is due).
+pub async fn prepare_due(pool: &PgPool, lead_secs: u64) -> AppResult<usize> {
+    let mut tx = pool.begin().await?;
+    let Some((exam, cohort)) = db::lock_exam_to_prepare(&mut tx, lead_secs as f64).await? else {
+        return Ok(0);
+    };
+    let members = db::unprepared_members(&mut tx, cohort, exam, PREPARE_BATCH).await?;
+    let n = prepare(&mut tx, cohort, exam, &members).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Prepares each learner's attempt at a cohort exam: the exam's pinned question set in this
+/// learner's order and option order (when the exam shuffles), items written, no clock running.
+async fn prepare(
+    conn: &mut sqlx::PgConnection,
+    cohort: Uuid,
+    exam_id: Uuid,
+    learners: &[Uuid],
+) -> AppResult<usize> {
+    if learners.is_empty() {
+        return Ok(0);
+    }
+    let Some(exam) = db::exam(conn, cohort, exam_id).await? else {
+        return Ok(0);
+    };
+    let Some(bp) = catalog::blueprint_in(conn, &exam.blueprint).await? else {
+        return Ok(0);
+    };
+    let set = db::exam_candidates(conn, exam_id).await?;
+    let recipe = cohort_recipe(&bp, &exam, set.len());
+    let plans: Vec<(Uuid, Vec<PlannedItem>)> = learners
+        .iter()
+        .map(|&u| {
+            let mut chosen = set.clone();
+            if exam.shuffle {
+                chosen.shuffle(&mut rand::thread_rng());
+            }
+            (u, plan(chosen, false, exam.shuffle))
+        })
+        .collect();
+    let template = NewAttempt {
+        id: Uuid::nil(),
+        user_id: Uuid::nil(),
+        mode: recipe.mode.as_str(),
+        blueprint: recipe.blueprint.as_deref(),
+        cohort_exam_id: Some(exam_id),
+        deadline: None,
+        pass_mark: recipe.pass_mark,
+        scaled: recipe.scaled,
+        time_limit_minutes: recipe.time_limit_minutes,
+        spec: json!({"cohort": cohort, "cohort_exam": exam_id}),
+        assembly: json!({"requested": recipe.count, "drawn": recipe.count}),
+    };
+    Ok(
+        crate::db::attempts::insert_prepared(conn, &template, &plans)
+            .await?
+            .len(),
+    )
+}
+
+/// The recipe of a cohort exam's attempts.
+fn cohort_recipe(bp: &catalog::BlueprintRow, exam: &ExamRow, count: usize) -> Recipe {
+    Recipe {
+        blueprint: Some(bp.slug.clone()),
+        mode: Mode::Exam,
+        count,
+        weights: Default::default(),
+        exam_weights: Default::default(),
+        unscored: 0,
+        time_limit_minutes: bp.time_limit_minutes,
+        pass_mark: bp.pass_mark,
+        scaled: bp.scaled,
+        shuffle_questions: false,
+        shuffle_options: exam.shuffle,
+    }
 }
 
 pub async fn members(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<MemberRow>> {
@@ -85,10 +175,12 @@ pub async fn members(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<Membe
 
 pub async fn remove_member(pool: &PgPool, user: Uuid, id: Uuid, member: Uuid) -> AppResult<()> {
     owned(pool, user, id).await?;
-    let mut conn = pool.acquire().await?;
-    if !db::remove_member(&mut conn, id, member).await? {
+    let mut tx = pool.begin().await?;
+    if !db::remove_member(&mut tx, id, member).await? {
         return Err(AppError::NotFound("no such member".into()));
     }
+    db::delete_prepared(&mut tx, id, member).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -146,8 +238,24 @@ pub async fn schedule(
     };
     let weights = serde_json::from_value(bp.domain_weights).unwrap_or_default();
     let mut tx = pool.begin().await?;
+    let measure = catalog::blueprint_measure(&mut tx, &bp.slug)
+        .await?
+        .unwrap_or_default();
+    let count = bp.question_count as usize;
     // nobody's recency applies to a shared set
-    let (chosen, _) = assemble(&mut tx, Uuid::nil(), bp.question_count as usize, &weights).await?;
+    let (chosen, _) = if measure.exam_domain_weights.is_empty() {
+        assemble(&mut tx, Uuid::nil(), count, &weights).await?
+    } else {
+        assemble_measured(
+            &mut tx,
+            Uuid::nil(),
+            count,
+            (measure.unscored.max(0) as usize).min(count),
+            &measure.exam_domain_weights,
+            &weights,
+        )
+        .await?
+    };
     if chosen.is_empty() {
         return Err(AppError::Conflict(
             "the bank has no questions for this blueprint".into(),
@@ -159,6 +267,8 @@ pub async fn schedule(
         &mut tx, exam_id, id, &bp.slug, opens_at, closes_at, shuffle, &set,
     )
     .await?;
+    let unscored: Vec<Uuid> = chosen.iter().filter(|c| c.unscored).map(|c| c.id).collect();
+    db::mark_unscored(&mut tx, exam_id, &unscored).await?;
     let row = db::exam(&mut tx, id, exam_id)
         .await?
         .ok_or_else(not_found)?;
@@ -244,7 +354,17 @@ pub fn deadline(
 }
 
 /// A member starts their one attempt, inside the window.
+///
+/// Its attempt was normally prepared ahead of the opening: starting then only stamps the clock,
+/// in one statement. Otherwise (not prepared yet, or a reason to refuse) the checks below run
+/// one by one and say what is wrong, and an attempt is built here.
 pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppResult<Uuid> {
+    {
+        let mut conn = pool.acquire().await?;
+        if let Some(a) = crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await? {
+            return Ok(a);
+        }
+    }
     let cohort = get(pool, user, id).await?;
     // everything read from the pool is read before the transaction takes its connection: a
     // transaction waiting for a second connection starves the pool when a cohort starts at once
@@ -281,7 +401,17 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
         }
         Window::Open => {}
     }
-    if let Some((attempt, ..)) = db::member_attempt(&mut tx, exam_id, user).await? {
+    if let Some((attempt, _, _, status)) = db::member_attempt(&mut tx, exam_id, user).await? {
+        if status == "prepared" {
+            // prepared since the first look: stamp it
+            drop(tx);
+            let mut conn = pool.acquire().await?;
+            if let Some(a) =
+                crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?
+            {
+                return Ok(a);
+            }
+        }
         return Err(AppError::Conflict(format!(
             "you have already started this exam (attempt {attempt}); each member starts once"
         )));
@@ -290,17 +420,7 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
     if exam.shuffle {
         chosen.shuffle(&mut rand::thread_rng());
     }
-    let recipe = Recipe {
-        blueprint: Some(bp.slug.clone()),
-        mode: Mode::Exam,
-        count: chosen.len(),
-        weights: Default::default(),
-        time_limit_minutes: bp.time_limit_minutes,
-        pass_mark: bp.pass_mark,
-        scaled: bp.scaled,
-        shuffle_questions: false,
-        shuffle_options: exam.shuffle,
-    };
+    let recipe = cohort_recipe(&bp, &exam, chosen.len());
     let items = plan(chosen, false, exam.shuffle);
     let spec = json!({"cohort": id, "cohort_exam": exam_id});
     let attempt = match create_attempt(
@@ -316,9 +436,17 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
     {
         Ok(a) => a,
         Err(AppError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+            // prepared meanwhile (the sweeper got there first): stamp that one
+            drop(tx);
+            let mut conn = pool.acquire().await?;
+            if let Some(a) =
+                crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?
+            {
+                return Ok(a);
+            }
             return Err(AppError::Conflict(
                 "you have already started this exam; each member starts once".into(),
-            ))
+            ));
         }
         Err(e) => return Err(e),
     };

@@ -14,6 +14,7 @@ use crate::db::attempts::{self as db, AttemptRow, Candidate, ItemRow, NewAttempt
 use crate::db::catalog;
 use crate::domain::assembly::{allocate, difficulty_split, Shortfall};
 use crate::domain::scoring::{is_correct, score};
+use crate::domain::two_way;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::answer_batch::{AnswerBatcher, Saved};
 use crate::services::answer_cache::{AnswerCache, CachedAttempt};
@@ -67,6 +68,10 @@ pub struct Recipe {
     pub mode: Mode,
     pub count: usize,
     pub weights: BTreeMap<String, f64>,
+    /// Shares of the scored questions per exam-guide domain (empty: by topic area only).
+    pub exam_weights: BTreeMap<String, f64>,
+    /// Questions that do not count, out of `count`.
+    pub unscored: usize,
     pub time_limit_minutes: Option<i32>,
     pub pass_mark: i32,
     pub scaled: bool,
@@ -119,11 +124,19 @@ async fn recipe(pool: &PgPool, req: &StartRequest) -> AppResult<Recipe> {
             }
             _ => bp.time_limit_minutes,
         };
+        let measure = {
+            let mut conn = pool.acquire().await?;
+            catalog::blueprint_measure(&mut conn, &bp.slug)
+                .await?
+                .unwrap_or_default()
+        };
         return Ok(Recipe {
             blueprint: Some(bp.slug),
             mode,
             count: bp.question_count as usize,
             weights,
+            exam_weights: measure.exam_domain_weights.0,
+            unscored: measure.unscored.max(0) as usize,
             time_limit_minutes: time,
             pass_mark: bp.pass_mark,
             scaled: bp.scaled,
@@ -189,6 +202,8 @@ async fn recipe(pool: &PgPool, req: &StartRequest) -> AppResult<Recipe> {
         mode: mode.unwrap_or(Mode::Exam),
         count,
         weights,
+        exam_weights: Default::default(),
+        unscored: 0,
         time_limit_minutes: time,
         pass_mark: 720,
         scaled: true,
@@ -314,6 +329,159 @@ pub async fn assemble(
     Ok((chosen, report))
 }
 
+/// Draws a recipe's questions: by exam-guide domain and topic area when the recipe weighs exam
+/// domains (and then with its unscored slots), by topic area otherwise.
+pub async fn draw(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    recipe: &Recipe,
+) -> AppResult<(Vec<Candidate>, AssemblyReport)> {
+    if recipe.exam_weights.is_empty() {
+        return assemble(conn, user_id, recipe.count, &recipe.weights).await;
+    }
+    assemble_measured(
+        conn,
+        user_id,
+        recipe.count,
+        recipe.unscored.min(recipe.count),
+        &recipe.exam_weights,
+        &recipe.weights,
+    )
+    .await
+}
+
+/// Two-way assembly (issue 14): `count - unscored` scored questions whose exam-guide domains
+/// match `exam_weights` exactly (largest remainder) and whose topic areas are as close to
+/// `area_weights` as the bank allows (`domain::two_way`); then `unscored` questions that do not
+/// count: pilots first, then ordinary questions allocated the same way. Everything is sampled
+/// from the (area, exam domain, sample_key) index; the cell sizes come from `bank_cells`. The
+/// result is shuffled: position tells nothing about which questions count.
+pub async fn assemble_measured(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    count: usize,
+    unscored: usize,
+    exam_weights: &BTreeMap<String, f64>,
+    area_weights: &BTreeMap<String, f64>,
+) -> AppResult<(Vec<Candidate>, AssemblyReport)> {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::from_entropy();
+    let scored_n = count - unscored;
+    let mut available: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (area, exam, ordinary, _) in catalog::cell_counts(conn).await? {
+        available.insert((exam, area), ordinary.max(0) as usize);
+    }
+    let scored =
+        two_way::allocate_two_way(scored_n, exam_weights, area_weights, &available, &mut rng);
+    // pilots take the unscored slots first
+    let mut pilots = db::sample_pilots(conn, unscored as i64, rng.gen()).await?;
+    pilots.truncate(unscored);
+    for p in &mut pilots {
+        p.unscored = true;
+    }
+    // the rest of the unscored slots: ordinary questions, allocated like the scored ones
+    let mut left = available.clone();
+    for (cell, n) in &scored.cells {
+        if let Some(a) = left.get_mut(cell) {
+            *a = a.saturating_sub(*n);
+        }
+    }
+    let extra = two_way::allocate_two_way(
+        unscored - pilots.len(),
+        exam_weights,
+        area_weights,
+        &left,
+        &mut rng,
+    );
+    let cells: Vec<((String, String), usize, usize)> = scored
+        .cells
+        .keys()
+        .chain(extra.cells.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|cell| {
+            (
+                cell.clone(),
+                scored.cells.get(cell).copied().unwrap_or(0),
+                extra.cells.get(cell).copied().unwrap_or(0),
+            )
+        })
+        .filter(|(_, a, b)| a + b > 0)
+        .collect();
+    let buckets: Vec<(String, String, i64, f64)> = cells
+        .iter()
+        .map(|((exam, area), a, b)| {
+            // over-fetch so that recently seen questions can be skipped
+            (
+                area.clone(),
+                exam.clone(),
+                (2 * (a + b) + 2) as i64,
+                rng.gen(),
+            )
+        })
+        .collect();
+    let rows = db::sample_cells(conn, &buckets).await?;
+    let mut per_cell: Vec<Vec<Candidate>> = vec![Vec::new(); cells.len()];
+    for (i, c) in rows {
+        if let Some(v) = per_cell.get_mut(i) {
+            if !v.iter().any(|x| x.id == c.id) {
+                v.push(c);
+            }
+        }
+    }
+    let all_ids: Vec<Uuid> = per_cell.iter().flatten().map(|c| c.id).collect();
+    let since = Utc::now() - Duration::days(RECENT_DAYS);
+    let recent: HashSet<Uuid> = db::seen_since(conn, user_id, &all_ids, since)
+        .await?
+        .into_iter()
+        .collect();
+    let pilot_ids: HashSet<Uuid> = pilots.iter().map(|p| p.id).collect();
+    let mut chosen: Vec<Candidate> = Vec::with_capacity(count);
+    let mut per_domain: BTreeMap<String, usize> = BTreeMap::new();
+    for (((_, area), n_scored, n_extra), pool) in cells.iter().zip(per_cell) {
+        // unseen first, then the rest; a random order within each
+        let (mut fresh, mut seen): (Vec<Candidate>, Vec<Candidate>) = pool
+            .into_iter()
+            .filter(|c| !pilot_ids.contains(&c.id))
+            .partition(|c| !recent.contains(&c.id));
+        fresh.shuffle(&mut rng);
+        seen.shuffle(&mut rng);
+        for (k, mut c) in fresh
+            .into_iter()
+            .chain(seen)
+            .take(n_scored + n_extra)
+            .enumerate()
+        {
+            c.unscored = k >= *n_scored;
+            *per_domain.entry(area.clone()).or_default() += 1;
+            chosen.push(c);
+        }
+    }
+    for p in pilots {
+        *per_domain.entry(p.domain.clone()).or_default() += 1;
+        chosen.push(p);
+    }
+    chosen.shuffle(&mut rng);
+    let chosen = db::with_option_ids(conn, chosen).await?;
+    let shortfalls = scored
+        .areas
+        .iter()
+        .filter(|m| m.available < m.wanted)
+        .map(|m| Shortfall {
+            domain: m.name.clone(),
+            wanted: m.wanted,
+            available: m.available,
+        })
+        .collect();
+    let report = AssemblyReport {
+        requested: count,
+        drawn: chosen.len(),
+        per_domain,
+        shortfalls,
+    };
+    Ok((chosen, report))
+}
+
 fn report_json(r: &AssemblyReport) -> Value {
     json!({
         "requested": r.requested,
@@ -341,6 +509,7 @@ pub fn plan(
                 order.shuffle(&mut rng);
             }
             PlannedItem {
+                unscored: c.unscored,
                 question_id: c.id,
                 version: c.version,
                 domain: c.domain,
@@ -357,7 +526,7 @@ pub fn plan(
 pub async fn start(pool: &PgPool, user_id: Uuid, req: StartRequest) -> AppResult<Uuid> {
     let recipe = recipe(pool, &req).await?;
     let mut tx = pool.begin().await?;
-    let (chosen, report) = assemble(&mut tx, user_id, recipe.count, &recipe.weights).await?;
+    let (chosen, report) = draw(&mut tx, user_id, &recipe).await?;
     if chosen.is_empty() {
         return Err(AppError::Conflict(
             "the bank has no questions for this exam yet".into(),
@@ -441,18 +610,19 @@ fn past_deadline(a: &AttemptRow, now: DateTime<Utc>) -> bool {
 /// The owner's attempt; one past its deadline is finalized as expired on this first read.
 pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<AttemptState> {
     let mut conn = pool.acquire().await?;
-    let attempt = db::get(&mut conn, id, user_id)
+    let mut attempt = db::get(&mut conn, id, user_id)
         .await?
+        .filter(|a| a.status != "prepared")
         .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
     if attempt.status == "in_progress" && past_deadline(&attempt, Utc::now()) {
         drop(conn);
         finalize(pool, user_id, id).await?;
         conn = pool.acquire().await?;
+        attempt = db::get(&mut conn, id, user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
     }
-    let attempt = db::get(&mut conn, id, user_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
-    let items = db::items(&mut conn, id, user_id).await?;
+    let items = crate::services::content::items(&mut conn, id, user_id).await?;
     Ok(AttemptState { attempt, items })
 }
 
@@ -795,7 +965,7 @@ async fn load_cache(
     if attempt.status != "in_progress" {
         return Ok(false);
     }
-    let items = db::items(conn, id, user_id).await?;
+    let items = crate::services::content::items(conn, id, user_id).await?;
     let questions: Vec<Uuid> = items.iter().map(|i| i.question_id).collect();
     let mastery = crate::db::mastery::all(conn, user_id).await?;
     let stats = crate::db::mastery::stats_for(conn, user_id, &questions).await?;
@@ -832,6 +1002,9 @@ async fn try_answer(
             Some(_) => AppError::NotFound(format!("the attempt has no question {position}")),
         });
     };
+    if target.status == "prepared" {
+        return Err(AppError::NotFound("no such attempt".into()));
+    }
     if target.status != "in_progress" {
         return Err(AppError::Conflict(format!(
             "the attempt is {}; answers can no longer change",
@@ -898,6 +1071,7 @@ pub async fn finalize(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value
     let mut tx = pool.begin().await?;
     let attempt = db::lock(&mut tx, id, user_id, true)
         .await?
+        .filter(|a| a.status != "prepared")
         .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
     if let Some(result) = attempt.result.clone() {
         return Ok(result);
@@ -908,30 +1082,58 @@ pub async fn finalize(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value
 }
 
 async fn finalize_locked(conn: &mut PgConnection, attempt: &AttemptRow) -> AppResult<Value> {
-    // answer saves in flight either commit before this returns (and are scored) or find their
-    // revision moved and are refused
-    db::seal_answers(conn, attempt.id).await?;
-    let items = db::items(conn, attempt.id, attempt.user_id).await?;
-    // finalized once its time is up (by the sweeper, a late read, or the page's own submit at
-    // zero, inside the grace window): time ran out
+    let mut results = finalize_rows(conn, std::slice::from_ref(attempt)).await?;
+    Ok(results.pop().unwrap_or(Value::Null))
+}
+
+/// Finalizes attempts whose rows this transaction has locked: takes their learners' locks (so
+/// every answer save in flight has committed, and none lands after), reads every item in one
+/// query, scores in Rust and writes each status and result in one statement. Time ran out for
+/// an attempt finalized at or past its deadline (by the sweeper, a late read, or the page's own
+/// submit at zero, inside the grace window): it is `expired`.
+async fn finalize_rows(conn: &mut PgConnection, attempts: &[AttemptRow]) -> AppResult<Vec<Value>> {
+    let users: Vec<Uuid> = attempts.iter().map(|a| a.user_id).collect();
+    db::lock_learners(conn, &users).await?;
+    let keys: Vec<(Uuid, Uuid)> = attempts.iter().map(|a| (a.id, a.user_id)).collect();
+    let mut items = crate::services::content::items_of(conn, &keys).await?;
     let now = Utc::now();
-    let status = if attempt.deadline.is_some_and(|d| now >= d) {
-        "expired"
-    } else {
-        "submitted"
-    };
-    let result = result_json(attempt, &items);
-    db::finalize(conn, attempt.id, status, &result).await?;
-    Ok(result)
+    let rows: Vec<(Uuid, Uuid, &str, Value)> = attempts
+        .iter()
+        .map(|a| {
+            let status = if a.deadline.is_some_and(|d| now >= d) {
+                "expired"
+            } else {
+                "submitted"
+            };
+            let its = items.remove(&a.id).unwrap_or_default();
+            (a.id, a.user_id, status, result_json(a, &its))
+        })
+        .collect();
+    db::finalize_many(conn, &rows).await?;
+    Ok(rows.into_iter().map(|r| r.3).collect())
 }
 
 /// The result document (SPEC §4 result shape plus pacing).
 pub fn result_json(attempt: &AttemptRow, items: &[ItemRow]) -> Value {
-    let scored: Vec<(String, bool)> = items
+    // the score, per topic area and per exam-guide domain, counts the scored questions only
+    let counted: Vec<&ItemRow> = items.iter().filter(|i| i.scored).collect();
+    let scored: Vec<(String, bool)> = counted
         .iter()
         .map(|i| (i.domain.clone(), i.correct == Some(true)))
         .collect();
     let s = score(&scored, attempt.pass_mark);
+    let by_exam_domain: Vec<(String, bool)> = counted
+        .iter()
+        .map(|i| (i.exam_domain.clone(), i.correct == Some(true)))
+        .collect();
+    let mut exam_domains = score(&by_exam_domain, attempt.pass_mark).domains;
+    let order = |d: &str| {
+        crate::domain::question::EXAM_DOMAINS
+            .iter()
+            .position(|x| *x == d)
+            .unwrap_or(usize::MAX)
+    };
+    exam_domains.sort_by_key(|d| order(&d.domain));
     let total_ms: i64 = items.iter().map(|i| i.time_spent_ms).sum();
     let over = items
         .iter()
@@ -951,6 +1153,12 @@ pub fn result_json(attempt: &AttemptRow, items: &[ItemRow]) -> Value {
             "domain": d.domain, "correct": d.correct, "total": d.total,
             "percent": (d.percent * 10.0).round() / 10.0, "verdict": d.verdict,
         })).collect::<Vec<_>>(),
+        "exam_domains": exam_domains.iter().map(|d| json!({
+            "domain": d.domain, "correct": d.correct, "total": d.total,
+            "percent": (d.percent * 10.0).round() / 10.0, "verdict": d.verdict,
+        })).collect::<Vec<_>>(),
+        "scored": counted.len(),
+        "unscored": items.len() - counted.len(),
         "pacing": {
             "total_time_ms": total_ms,
             "average_ms": if items.is_empty() { 0 } else { total_ms / items.len() as i64 },
@@ -976,17 +1184,27 @@ pub async fn result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value> 
     })
 }
 
-/// Finalizes every attempt past its deadline; safe with several processes (SKIP LOCKED).
+/// Attempts the sweeper finalizes in one transaction.
+const SWEEP_BATCH: i64 = 250;
+
+/// Finalizes every attempt past its deadline + grace, in batches of [`SWEEP_BATCH`] (a handful
+/// of statements per batch, whatever its size); safe with several processes (SKIP LOCKED).
+/// Answer saves of other learners go on meanwhile: a batch waits only for its own learners.
 pub async fn expire_overdue(pool: &PgPool) -> AppResult<usize> {
-    let mut tx = pool.begin().await?;
-    let due = db::lock_overdue(&mut tx, GRACE_SECS as f64, 100).await?;
-    for (id, user_id) in &due {
-        if let Some(a) = db::get(&mut tx, *id, *user_id).await? {
-            finalize_locked(&mut tx, &a).await?;
+    let mut total = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let due = db::lock_overdue_rows(&mut tx, GRACE_SECS as f64, SWEEP_BATCH).await?;
+        if due.is_empty() {
+            return Ok(total);
+        }
+        finalize_rows(&mut tx, &due).await?;
+        tx.commit().await?;
+        total += due.len();
+        if (due.len() as i64) < SWEEP_BATCH {
+            return Ok(total);
         }
     }
-    tx.commit().await?;
-    Ok(due.len())
 }
 
 pub async fn list(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<db::AttemptSummary>> {

@@ -3,7 +3,9 @@
 pub mod accounts;
 pub mod answer_batch;
 pub mod answer_cache;
+pub mod catalog;
 pub mod cohorts;
+pub mod content;
 pub mod exams;
 pub mod idempotency;
 pub mod learning;

@@ -108,6 +108,8 @@ pub async fn start(
         mode: Mode::Practice,
         count: chosen.len(),
         weights: BTreeMap::new(),
+        exam_weights: BTreeMap::new(),
+        unscored: 0,
         time_limit_minutes: None,
         pass_mark: 720,
         scaled: true,

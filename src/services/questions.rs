@@ -114,6 +114,7 @@ pub async fn create(
         Some(author),
     )
     .await?;
+    db::mark_pilot(&mut tx, id, 1).await?;
     let row = db::get_current(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound("no such question".into()))?;
@@ -145,7 +146,8 @@ pub async fn update(
         draft.last_verified = Some(chrono::Utc::now().date_naive());
     }
     if draft_of(&current).content_hash() != draft.content_hash() || current.retired {
-        db::add_version(&mut tx, id, &draft, Some(author)).await?;
+        let v = db::add_version(&mut tx, id, &draft, Some(author)).await?;
+        db::mark_pilot(&mut tx, id, v).await?;
     }
     let row = db::get_current(&mut tx, id)
         .await?
@@ -264,11 +266,13 @@ pub async fn import(
             .unwrap_or_else(|| new_slug(&item.draft.domain));
         match db::find_head_by_slug(&mut tx, &slug).await? {
             None => {
-                db::insert(&mut tx, &slug, &item.draft, "import", Some(author)).await?;
+                let id = db::insert(&mut tx, &slug, &item.draft, "import", Some(author)).await?;
+                db::mark_pilot(&mut tx, id, 1).await?;
                 report.added += 1;
             }
             Some(head) if head.content_hash != item.draft.content_hash() || head.retired => {
-                db::add_version(&mut tx, head.id, &item.draft, Some(author)).await?;
+                let v = db::add_version(&mut tx, head.id, &item.draft, Some(author)).await?;
+                db::mark_pilot(&mut tx, head.id, v).await?;
                 report.new_versions += 1;
             }
             Some(_) => report.unchanged += 1,

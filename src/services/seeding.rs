@@ -9,6 +9,8 @@ use crate::seed::Bank;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeedReport {
     pub domains_changed: usize,
+    /// Exam-guide domains written or changed.
+    pub exam_domains_changed: usize,
     pub blueprints_changed: usize,
     pub added: usize,
     pub new_versions: usize,
@@ -45,6 +47,16 @@ pub async fn seed(pool: &PgPool, bank: &Bank) -> anyhow::Result<SeedReport> {
             report.domains_changed += 1;
         }
     }
+    for (i, d) in bank.exam_domains.iter().enumerate() {
+        let row = catalog::ExamDomainRow {
+            slug: d.slug.clone(),
+            name: d.name.clone(),
+            weight: d.weight,
+        };
+        if catalog::upsert_exam_domain(&mut tx, &row, i as i32).await? {
+            report.exam_domains_changed += 1;
+        }
+    }
     for (i, b) in bank.blueprints.iter().enumerate() {
         let row = catalog::BlueprintRow {
             slug: b.slug.clone(),
@@ -57,7 +69,12 @@ pub async fn seed(pool: &PgPool, bank: &Bank) -> anyhow::Result<SeedReport> {
             shuffle_options: b.shuffle_options,
             domain_weights: json!(b.domain_weights),
         };
-        if catalog::upsert_blueprint(&mut tx, &row, i as i32).await? {
+        let measure = catalog::BlueprintMeasure {
+            exam_domain_weights: sqlx::types::Json(b.exam_domain_weights.clone()),
+            unscored: b.unscored,
+        };
+        let changed = catalog::upsert_blueprint(&mut tx, &row, i as i32).await?;
+        if catalog::set_blueprint_measure(&mut tx, &b.slug, &measure).await? || changed {
             report.blueprints_changed += 1;
         }
     }

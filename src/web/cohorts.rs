@@ -179,7 +179,13 @@ async fn join(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
-    let result = svc::join(&state.pool, user.0.id, &form.code).await;
+    let result = svc::join(
+        &state.pool,
+        user.0.id,
+        &form.code,
+        state.settings.prepare_lead_secs,
+    )
+    .await;
     to_cohort_or_index(
         &state,
         user.0,

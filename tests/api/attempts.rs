@@ -90,7 +90,8 @@ async fn a_dva_c02_exam_follows_the_blueprint_and_hides_answers(pool: PgPool) {
     assert_eq!(ids.len(), 65, "no repeats");
     let positions: Vec<i64> = qs.iter().map(|q| q["position"].as_i64().unwrap()).collect();
     assert_eq!(positions, (1..=65).collect::<Vec<_>>());
-    // each domain within one question of its exact share
+    // each topic area close to its exact share: the 50 scored questions are within two of
+    // theirs (tests/api/measurement.rs checks that exactly), the 15 unscored follow the same mix
     let weights: BTreeMap<String, f64> = crate::helpers::topic_areas().into_iter().collect();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for q in qs {
@@ -99,7 +100,7 @@ async fn a_dva_c02_exam_follows_the_blueprint_and_hides_answers(pool: PgPool) {
     for (d, w) in &weights {
         let exact = w * 65.0;
         let got = counts.get(d.as_str()).copied().unwrap_or(0) as f64;
-        assert!((got - exact).abs() < 1.0, "{d}: {got} vs {exact}");
+        assert!((got - exact).abs() < 3.0, "{d}: {got} vs {exact}");
     }
     // deadline stored at start: 130 minutes
     let started_at =
@@ -107,7 +108,7 @@ async fn a_dva_c02_exam_follows_the_blueprint_and_hides_answers(pool: PgPool) {
     let deadline = chrono::DateTime::parse_from_rfc3339(a["deadline"].as_str().unwrap()).unwrap();
     assert_eq!((deadline - started_at).num_minutes(), 130);
     assert!(a["remaining_seconds"].as_i64().unwrap() > 7790);
-    // difficulty balance: all three difficulties present
+    // every difficulty is present (dva-c02 draws by exam domain and topic area, not by difficulty)
     let diffs: Vec<i16> =
         sqlx::query_scalar("SELECT difficulty FROM attempt_questions WHERE attempt_id = $1::uuid")
             .bind(a["id"].as_str().unwrap())
@@ -116,7 +117,7 @@ async fn a_dva_c02_exam_follows_the_blueprint_and_hides_answers(pool: PgPool) {
             .unwrap();
     for d in 1..=3 {
         let n = diffs.iter().filter(|x| **x == d).count();
-        assert!(n >= 15, "difficulty {d}: {n} of 65");
+        assert!(n >= 3, "difficulty {d}: {n} of 65");
     }
     // options are shuffled per attempt: the correct answer is not always in one place
     let mut places = HashSet::new();
@@ -442,7 +443,8 @@ async fn parallel_answers_all_persist_and_parallel_submits_give_one_result(pool:
     }
     assert_eq!(results.len(), 1, "eight submits, one result");
     let result: Value = serde_json::from_str(results.iter().next().unwrap()).unwrap();
-    assert_eq!(result["total"], 65);
+    assert_eq!(result["total"], 50, "50 scored");
+    assert_eq!(result["unscored"], 15);
     assert_eq!(result["answered"], 65);
     // answers after submit are refused
     let q1 = a["questions"][0]["options"][1]["id"].as_str().unwrap();

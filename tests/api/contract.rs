@@ -253,7 +253,7 @@ fn the_spec_is_a_contract_a_client_generator_accepts() {
             }
         }
     }
-    assert_eq!(ids.len(), 48);
+    assert_eq!(ids.len(), 49);
     let start = &api["paths"]["/api/v1/attempts"]["post"];
     assert_eq!(start["operationId"], "startAttempt");
     assert!(start["parameters"]

@@ -1,0 +1,379 @@
+//! Mock exams that measure like DVA-C02 (issue 14): two-way assembly by exam-guide domain and
+//! topic area, 15 unscored questions (pilots first) that nothing reveals before the attempt is
+//! final, and a score report per exam-guide domain.
+
+use std::collections::{BTreeMap, HashSet};
+
+use exambank::domain::user::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::{all_keys, bearer, seed_real_bank, topic_areas, TestApp};
+
+const EXAM_WEIGHTS: [(&str, f64); 4] = [
+    ("development", 0.32),
+    ("security", 0.26),
+    ("deployment", 0.24),
+    ("troubleshooting", 0.18),
+];
+
+/// Largest-remainder shares of `n` (ties to the first).
+fn quotas(n: usize, weights: &[(String, f64)]) -> BTreeMap<String, usize> {
+    let total: f64 = weights.iter().map(|w| w.1).sum();
+    let exact: Vec<f64> = weights.iter().map(|w| w.1 / total * n as f64).collect();
+    let mut q: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())));
+    let short = n - q.iter().sum::<usize>();
+    for &i in order.iter().take(short) {
+        q[i] += 1;
+    }
+    weights.iter().map(|w| w.0.clone()).zip(q).collect()
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn a_thousand_dva_c02_draws_match_the_exam_guide(pool: PgPool) {
+    seed_real_bank(&pool).await;
+    let exam_w: BTreeMap<String, f64> = EXAM_WEIGHTS
+        .iter()
+        .map(|(d, w)| (d.to_string(), *w))
+        .collect();
+    let areas = topic_areas();
+    let area_w: BTreeMap<String, f64> = areas.iter().cloned().collect();
+    let area_quota = quotas(50, &areas);
+    let exam_list: Vec<(String, f64)> = EXAM_WEIGHTS
+        .iter()
+        .map(|(d, w)| (d.to_string(), *w))
+        .collect();
+    // the exam domain of every current question (to classify what was drawn)
+    let exam_of: BTreeMap<Uuid, String> =
+        sqlx::query_as::<_, (Uuid, String)>("SELECT id, exam_domain FROM questions")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    let mut conn = pool.acquire().await.unwrap();
+    let draws = 1000;
+    let (mut worst_exam, mut worst_area, mut areas_ok) = (0i64, 0i64, 0usize);
+    let mut worst_area_draw = String::new();
+    for _ in 0..draws {
+        let (chosen, report) = exambank::services::exams::assemble_measured(
+            &mut conn,
+            Uuid::nil(),
+            65,
+            15,
+            &exam_w,
+            &area_w,
+        )
+        .await
+        .unwrap();
+        assert_eq!(chosen.len(), 65);
+        assert_eq!(report.drawn, 65);
+        let ids: HashSet<Uuid> = chosen.iter().map(|c| c.id).collect();
+        assert_eq!(ids.len(), 65, "no question twice");
+        assert_eq!(chosen.iter().filter(|c| c.unscored).count(), 15);
+        let mut by_exam: BTreeMap<String, usize> = BTreeMap::new();
+        let mut by_area: BTreeMap<String, usize> = BTreeMap::new();
+        for c in chosen.iter().filter(|c| !c.unscored) {
+            *by_exam.entry(exam_of[&c.id].clone()).or_default() += 1;
+            *by_area.entry(c.domain.clone()).or_default() += 1;
+        }
+        for (d, q) in quotas(50, &exam_list) {
+            let dev = (by_exam.get(&d).copied().unwrap_or(0) as i64 - q as i64).abs();
+            worst_exam = worst_exam.max(dev);
+            assert!(dev <= 1, "exam domain {d}: {by_exam:?}");
+        }
+        let dev = area_quota
+            .iter()
+            .map(|(a, q)| (by_area.get(a).copied().unwrap_or(0) as i64 - *q as i64).abs())
+            .max()
+            .unwrap();
+        if dev > worst_area {
+            worst_area = dev;
+            worst_area_draw = format!("{by_area:?}");
+        }
+        if dev <= 2 {
+            areas_ok += 1;
+        }
+    }
+    println!(
+        "two-way assembly, {draws} dva-c02 draws of the real bank: worst exam-domain deviation {worst_exam} (allowed 1); \
+         topic areas within 2 of their share in {areas_ok}/{draws} draws; worst area deviation {worst_area} {worst_area_draw}; \
+         area quotas {area_quota:?}"
+    );
+    assert!(
+        areas_ok * 100 >= draws * 99,
+        "areas within 2 in at least 99 %"
+    );
+}
+
+fn authored(n: usize) -> Value {
+    let services = [
+        "Amazon SQS",
+        "Amazon SNS",
+        "AWS Lambda",
+        "Amazon Kinesis",
+        "AWS Step Functions",
+    ];
+    json!({
+        "domain": "serverless",
+        "tags": ["lambda"],
+        "kind": "single",
+        "difficulty": 2,
+        "stem": format!("Pilot question {n}: which statement about {} and its quotas in pilot scenario number {n} is true?", services[n % services.len()]),
+        "options": [
+            {"text": format!("Statement A{n}"), "correct": true, "rationale": "It is right."},
+            {"text": format!("Statement B{n}"), "correct": false, "rationale": "It is wrong."},
+            {"text": format!("Statement C{n}"), "correct": false, "rationale": "It is wrong too."},
+            {"text": format!("Statement D{n}"), "correct": false, "rationale": "It is also wrong."}
+        ],
+        "explanation": "A pilot question written for the unscored-slot test.",
+        "references": ["https://docs.aws.amazon.com/lambda/latest/dg/welcome.html"],
+        "exam_domain": "development",
+        "task": "1.1"
+    })
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn before_finalization_nothing_tells_scored_from_unscored(pool: PgPool) {
+    seed_real_bank(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let author = app.user_with_role("a@example.com", Role::Instructor).await;
+    let mut pilots = HashSet::new();
+    for n in 0..5 {
+        let r = app
+            .post("/api/v1/questions")
+            .header("authorization", bearer(&author))
+            .json(&authored(n))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        let q: Value = r.json().await.unwrap();
+        pilots.insert(q["id"].as_str().unwrap().to_string());
+    }
+    let ann = app.register("ann@example.com").await;
+    let r = app
+        .post("/api/v1/attempts")
+        .header("authorization", bearer(&ann))
+        .json(&json!({"blueprint": "dva-c02"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let started: Value = r.json().await.unwrap();
+    let id = started["id"].as_str().unwrap().to_string();
+    let questions = started["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 65);
+
+    // no field anywhere names scoring or pilots, and every question has the same fields
+    let read: Value = app
+        .get(&format!("/api/v1/attempts/{id}"))
+        .header("authorization", bearer(&ann))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for doc in [&started, &read] {
+        let mut keys = Vec::new();
+        all_keys(doc, &mut keys);
+        for k in &keys {
+            let k = k.to_lowercase();
+            assert!(
+                !k.contains("scored") && !k.contains("pilot") && !k.contains("exam_domain"),
+                "{k}"
+            );
+        }
+        let shapes: HashSet<Vec<String>> = doc["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q.as_object().unwrap().keys().cloned().collect())
+            .collect();
+        assert_eq!(shapes.len(), 1, "every question has the same fields");
+        assert!(!doc.to_string().to_lowercase().contains("unscored"));
+    }
+    // the pilots are in the attempt, and not all at the end or the start
+    let positions: Vec<usize> = questions
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| pilots.contains(q["question_id"].as_str().unwrap()))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        positions.len(),
+        5,
+        "pilot questions fill unscored slots first"
+    );
+    // the exam page neither
+    let b = crate::helpers::browser();
+    crate::helpers::browser_login(&app, &b, "ann@example.com").await;
+    let page = b
+        .get(app.url(&format!("/attempts/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .to_lowercase();
+    assert!(!page.contains("unscored") && !page.contains("pilot"));
+    // the result is not available yet
+    let r = app
+        .get(&format!("/api/v1/attempts/{id}/result"))
+        .header("authorization", bearer(&ann))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // answer every question with its first option, then submit
+    for q in questions {
+        let r = app
+            .client
+            .put(app.url(&format!("/api/v1/attempts/{id}/answers/{}", q["position"])))
+            .header("authorization", bearer(&ann))
+            .json(&json!({"choices": [q["options"][0]["id"]]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let result: Value = app
+        .post(&format!("/api/v1/attempts/{id}/submit"))
+        .header("authorization", bearer(&ann))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result["scored"], 50);
+    assert_eq!(result["unscored"], 15);
+    assert_eq!(result["total"], 50, "the score counts the scored questions");
+    assert_eq!(result["answered"], 65);
+    let rows = result["exam_domains"].as_array().unwrap();
+    let got: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["domain"].as_str().unwrap().to_string(),
+                r["total"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("development".to_string(), 16),
+            ("security".to_string(), 13),
+            ("deployment".to_string(), 12),
+            ("troubleshooting".to_string(), 9)
+        ],
+        "the score report's exam-guide domains, in the guide's order"
+    );
+    for r in rows {
+        assert!(
+            ["meets competencies", "needs improvement"].contains(&r["verdict"].as_str().unwrap())
+        );
+    }
+    // after finalization the review says which questions counted
+    let review: Value = app
+        .get(&format!("/api/v1/attempts/{id}/review"))
+        .header("authorization", bearer(&ann))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = review["questions"].as_array().unwrap();
+    assert_eq!(items.iter().filter(|q| q["scored"] == false).count(), 15);
+    for q in items {
+        if pilots.contains(q["question_id"].as_str().unwrap()) {
+            assert_eq!(q["scored"], false, "a pilot never counts");
+        }
+    }
+    // every answer taught the learner model, scored or not
+    let answered: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(answered), 0)::int8 FROM mastery m JOIN users u ON u.id = m.user_id
+          WHERE u.email = 'ann@example.com' AND m.area_kind = 'domain'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(answered, 65);
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn the_catalog_shows_both_weightings(pool: PgPool) {
+    seed_real_bank(&pool).await;
+    let app = TestApp::spawn(pool).await;
+    let ann = app.register("ann@example.com").await;
+    let domains: Value = app
+        .get("/api/v1/exam-domains")
+        .header("authorization", bearer(&ann))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got: Vec<(String, f64)> = domains
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["slug"].as_str().unwrap().to_string(),
+                d["weight"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, f64)> = EXAM_WEIGHTS
+        .iter()
+        .map(|(d, w)| (d.to_string(), *w))
+        .collect();
+    assert_eq!(got, want);
+    let blueprints: Value = app
+        .get("/api/v1/blueprints")
+        .header("authorization", bearer(&ann))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by_slug = |s: &str| {
+        blueprints
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["slug"] == s)
+            .unwrap()
+            .clone()
+    };
+    let dva = by_slug("dva-c02");
+    assert_eq!(dva["unscored"], 15);
+    assert!((dva["exam_domain_weights"]["development"].as_f64().unwrap() - 0.32).abs() < 1e-9);
+    let total: f64 = dva["domain_weights"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-9, "topic-area weights too");
+    let quick = by_slug("quick");
+    assert_eq!(quick["unscored"], 0);
+    assert_eq!(quick["exam_domain_weights"], json!({}));
+}
