@@ -625,6 +625,29 @@ async fn run(label: &str, bin: &str, n: usize, think: Duration) {
         "  attempts prepared before the opening: {}",
         prepared(&pool, &exam).await
     );
+    // the floor of this machine, in the same run: every learner's GET /healthz (no database,
+    // a tiny body) at one instant, over the same warm connections
+    let probe_at = Instant::now() + Duration::from_millis(300);
+    let retried = AtomicUsize::new(0);
+    let floor = futures_util::future::join_all(learners.iter().map(|_| {
+        let (client, base, retried) = (&client, &base, &retried);
+        async move {
+            sleep_until(probe_at).await;
+            send_retrying(|| client.get(format!("{base}/healthz")), retried).await
+        }
+    }))
+    .await;
+    let mut phase = Phase::default();
+    for (d, s, _) in floor {
+        phase.latencies.push(d);
+        phase.errors += usize::from(!s.is_success());
+    }
+    report(
+        "baseline: GET /healthz",
+        phase,
+        (0.0, 0),
+        "  (simultaneous, same clients)",
+    );
     sleep_until(open_at).await;
     let busy = BusySampler::start(&admin, &db);
     let phase = start_all(&client, &base, &cohort, &exam, &mut learners, open_at).await;

@@ -86,6 +86,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Calibrate(db) => {
+            crate::telemetry::init(LogFormat::Pretty);
+            let pool = connect(&db).await?;
+            let r = crate::services::calibration::run(&pool)
+                .await
+                .map_err(|e| anyhow::anyhow!("calibration failed: {e}"))?;
+            if r.skipped {
+                println!("calibrate: another process is calibrating; nothing done");
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "calibrate: {} responses from {} learners; {} versions ({} fitted, the rest keep their prior); {} sweeps{}",
+                r.responses,
+                r.learners,
+                r.versions,
+                r.fitted,
+                r.iterations,
+                if r.converged { "" } else { " (not converged)" }
+            );
+            println!(
+                "pilots: {} promoted, {} flagged, {} waiting for responses",
+                r.promoted.len(),
+                r.flagged.len(),
+                r.waiting
+            );
+            for (q, v, why) in &r.flagged {
+                println!("  flagged {q} v{v}: {why}");
+            }
+            for (slug, theta) in &r.pass_abilities {
+                println!("pass ability of {slug}: {theta:.3} logits");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi => {
             println!("{}", crate::api::openapi().to_pretty_json()?);
             Ok(ExitCode::SUCCESS)

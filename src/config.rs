@@ -36,6 +36,10 @@ pub enum Command {
     CreateUser(CreateUserArgs),
     /// Issue a one-time password reset link for an account (prints its path and expiry).
     ResetPassword(ResetPasswordArgs),
+    /// Fit a Rasch difficulty per question version from learners' answers, promote or flag
+    /// pilot versions, and refresh each blueprint's pass ability (docs/measurement.md). The
+    /// server also does this every EXAMBANK_CALIBRATE_INTERVAL_SECS.
+    Calibrate(DbArgs),
     /// Print the OpenAPI document (regenerate openapi/openapi.json with it).
     Openapi,
 }
@@ -108,6 +112,10 @@ pub struct ServeArgs {
     /// sweeper, and at join time for late members), so that starting only stamps the clock.
     #[arg(long, env = "EXAMBANK_PREPARE_LEAD_SECS", default_value_t = 3600)]
     pub prepare_lead_secs: u64,
+    /// Seconds between calibration runs (Rasch difficulties, pilot promotion); 0 turns the
+    /// periodic job off (`exambank calibrate` still works). One process at a time runs it.
+    #[arg(long, env = "EXAMBANK_CALIBRATE_INTERVAL_SECS", default_value_t = 3600)]
+    pub calibrate_interval_secs: u64,
     /// Login attempts allowed per account within the rate-limit window.
     #[arg(long, env = "EXAMBANK_LOGIN_LIMIT_PER_ACCOUNT", default_value_t = 10)]
     pub login_limit_per_account: i32,

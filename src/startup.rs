@@ -28,6 +28,8 @@ pub struct AppState {
     pub answers: Arc<crate::services::answer_cache::AnswerCache>,
     /// This worker's answer saves, written in batches.
     pub saves: Arc<crate::services::answer_batch::AnswerBatcher>,
+    /// This worker's submits, finalized in batches.
+    pub finals: Arc<crate::services::finalize_batch::FinalizeBatcher>,
 }
 
 pub struct Application {
@@ -72,6 +74,45 @@ fn spawn_sweeper(pool: PgPool, interval: u64, idempotency_ttl_hours: i64, prepar
     });
 }
 
+/// Binds with a listen backlog of 4096 (the kernel caps it at `net.core.somaxconn`). A cohort's
+/// synchronized start opens thousands of connections in the same second; std's default
+/// backlog of 128 would drop their SYNs and make each wait a 1 s retransmit.
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
+}
+
+/// Calibrates every `interval` seconds (0: never). Several processes may run it: an advisory
+/// lock lets one calibrate and the others skip.
+fn spawn_calibration(pool: PgPool, interval: u64) {
+    if interval == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await; // the first tick is immediate: wait one interval after startup
+        loop {
+            tick.tick().await;
+            match crate::services::calibration::run(&pool).await {
+                Ok(r) if r.skipped => {}
+                Ok(r) => tracing::info!(
+                    responses = r.responses,
+                    fitted = r.fitted,
+                    promoted = r.promoted.len(),
+                    flagged = r.flagged.len(),
+                    "calibrated"
+                ),
+                Err(e) => tracing::warn!(error = %e, "calibration failed"),
+            }
+        }
+    });
+}
+
 impl Application {
     /// Connects lazily, migrates (when the database is reachable), binds.
     pub async fn build(settings: ServeArgs) -> anyhow::Result<Self> {
@@ -104,7 +145,7 @@ impl Application {
             }
         };
         crate::auth::password::set_concurrency(settings.hash_concurrency);
-        let listener = TcpListener::bind(settings.addr)?;
+        let listener = bind(settings.addr)?;
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new(settings.db.db_max_connections)?;
         let notes = Arc::new(crate::services::notes::NotesCatalog::load(
@@ -117,12 +158,16 @@ impl Application {
                 metrics.clone(),
                 settings.answer_batches,
             )),
+            finals: Arc::new(crate::services::finalize_batch::FinalizeBatcher::new(
+                pool.clone(),
+            )),
             pool,
             metrics,
             settings: Arc::new(settings.clone()),
             jwt_secret,
             answers: Default::default(),
         });
+        spawn_calibration(state.pool.clone(), settings.calibrate_interval_secs);
         spawn_sweeper(
             state.pool.clone(),
             settings.sweep_interval_secs,
@@ -159,6 +204,9 @@ impl Application {
                     pool.clone(),
                     state.metrics.clone(),
                     state.settings.answer_batches,
+                )),
+                finals: Arc::new(crate::services::finalize_batch::FinalizeBatcher::new(
+                    pool.clone(),
                 )),
                 pool,
                 notes: state.notes.clone(),

@@ -350,7 +350,10 @@ pub struct ResultDto {
     pub total: usize,
     pub answered: usize,
     pub percent: f64,
-    /// 100..1000, linear in the raw percentage.
+    /// 100..1000. For a blueprint with a pass ability (every seeded scaled blueprint), equated:
+    /// from the learner's ability on the scored questions given their calibrated difficulties,
+    /// 720 at the blueprint's pass ability (docs/measurement.md); otherwise linear in the raw
+    /// percentage.
     pub scaled_score: i32,
     pub pass_mark: i32,
     pub passed: bool,
@@ -363,6 +366,9 @@ pub struct ResultDto {
     pub scored: Option<usize>,
     #[serde(default)]
     pub unscored: Option<usize>,
+    /// The ability estimate (logits) the equated scaled score comes from; null when linear.
+    #[serde(default)]
+    pub ability: Option<f64>,
     pub pacing: PacingDto,
 }
 
@@ -379,7 +385,7 @@ pub async fn submit(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let v = svc::finalize(&state.pool, user.id, id.into_inner()).await?;
+    let v = state.finals.finalize(user.id, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(to_result(v)?))
 }
 

@@ -11,7 +11,7 @@ use crate::api::attempts::AttemptDto;
 use crate::auth::AuthUser;
 use crate::db::cohorts::{CohortRow, ExamRow};
 use crate::error::{AppResult, Problem};
-use crate::services::{cohorts as svc, exams};
+use crate::services::cohorts as svc;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -277,8 +277,7 @@ pub async fn start(
     path: web::Path<(Uuid, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let (id, exam) = path.into_inner();
-    let attempt = svc::start(&state.pool, user.id, id, exam).await?;
-    let s = exams::get(&state.pool, user.id, attempt).await?;
+    let s = svc::start_state(&state.pool, user.id, id, exam).await?;
     Ok(HttpResponse::Created().json(AttemptDto::from_state(s)))
 }
 

@@ -72,6 +72,25 @@ pub struct QuestionDto {
     pub retired: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_reports: Option<i64>,
+    /// For authors: the version's pilot state and calibration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measurement: Option<MeasurementDto>,
+}
+
+/// A question version's pilot state and calibration from learners' answers (Rasch difficulty
+/// in logits, its standard error, the responses it rests on, facility and point-biserial).
+#[derive(Serialize, ToSchema)]
+pub struct MeasurementDto {
+    /// `operational`, `pilot` (unscored until promoted) or `flagged` (see `pilot_reason`).
+    pub pilot_status: String,
+    pub pilot_reason: Option<String>,
+    pub difficulty: Option<f64>,
+    pub standard_error: Option<f64>,
+    pub responses: i32,
+    pub facility: Option<f64>,
+    pub point_biserial: Option<f64>,
+    /// `fitted` from responses, or `prior` (from the author difficulty: too few responses).
+    pub source: Option<String>,
 }
 
 impl QuestionDto {
@@ -109,6 +128,16 @@ impl QuestionDto {
             last_verified: with_answers.then_some(q.last_verified),
             retired: with_answers.then_some(q.retired),
             open_reports: with_answers.then_some(q.open_reports),
+            measurement: with_answers.then_some(MeasurementDto {
+                pilot_status: q.pilot_status,
+                pilot_reason: q.pilot_reason,
+                difficulty: q.calib_difficulty,
+                standard_error: q.calib_se,
+                responses: q.calib_responses,
+                facility: q.calib_facility,
+                point_biserial: q.calib_point_biserial,
+                source: q.calib_source,
+            }),
         }
     }
 }

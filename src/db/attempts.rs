@@ -824,8 +824,12 @@ pub async fn start_prepared(
     cohort: Uuid,
     exam: Uuid,
     user: Uuid,
-) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
+) -> sqlx::Result<Option<AttemptRow>> {
+    let returning: Vec<String> = ATTEMPT_COLUMNS
+        .split(',')
+        .map(|c| format!("a.{}", c.trim()))
+        .collect();
+    sqlx::query_as::<_, AttemptRow>(&format!(
         "UPDATE attempts a
             SET status = 'in_progress', started_at = now(),
                 deadline = CASE WHEN a.time_limit_minutes IS NULL THEN e.closes_at + make_interval(mins => COALESCE(x.minutes, 0))
@@ -837,8 +841,9 @@ pub async fn start_prepared(
             AND a.cohort_exam_id = $2 AND a.user_id = $3 AND a.status = 'prepared'
             AND now() >= e.opens_at AND now() <= e.closes_at + make_interval(mins => COALESCE(x.minutes, 0))
             AND EXISTS (SELECT 1 FROM cohort_members m WHERE m.cohort_id = $1 AND m.user_id = $3)
-         RETURNING a.id",
-    )
+         RETURNING {}",
+        returning.join(", ")
+    ))
     .bind(cohort)
     .bind(exam)
     .bind(user)
@@ -992,6 +997,25 @@ pub async fn sample_pilots(
     )
     .bind(limit)
     .bind(start)
+    .fetch_all(conn)
+    .await
+}
+
+/// Locks the given attempts (each with its owner) `FOR UPDATE`, in id order (two batches never
+/// wait for each other in a circle).
+pub async fn lock_many(
+    conn: &mut PgConnection,
+    attempts: &[(Uuid, Uuid)],
+) -> sqlx::Result<Vec<AttemptRow>> {
+    let users: Vec<Uuid> = attempts.iter().map(|a| a.0).collect();
+    let ids: Vec<Uuid> = attempts.iter().map(|a| a.1).collect();
+    sqlx::query_as::<_, AttemptRow>(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts
+          WHERE id = ANY($1) AND user_id = ANY($2)
+          ORDER BY id FOR UPDATE"
+    ))
+    .bind(&ids)
+    .bind(&users)
     .fetch_all(conn)
     .await
 }

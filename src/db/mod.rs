@@ -3,6 +3,7 @@
 //! committed in `.sqlx/`.
 
 pub mod attempts;
+pub mod calibration;
 pub mod catalog;
 pub mod cohorts;
 pub mod idempotency;

@@ -200,6 +200,16 @@ pub struct QuestionRow {
     pub note: Option<String>,
     pub retired: bool,
     pub open_reports: i64,
+    /// `operational`, `pilot` or `flagged` (with `pilot_reason`).
+    pub pilot_status: String,
+    pub pilot_reason: Option<String>,
+    /// The version's calibration (docs/measurement.md), once `exambank calibrate` has run.
+    pub calib_difficulty: Option<f64>,
+    pub calib_se: Option<f64>,
+    pub calib_responses: i32,
+    pub calib_facility: Option<f64>,
+    pub calib_point_biserial: Option<f64>,
+    pub calib_source: Option<String>,
 }
 
 /// Filters of the browse/search list. `q` is a web-style full-text query over stems.
@@ -216,7 +226,8 @@ pub struct ListFilter {
 
 const SELECT_CURRENT: &str = r#"SELECT q.id, q.slug, v.version, q.domain, v.kind, v.difficulty, v.tags, v.stem, v.options,
        v.explanation, v.exam_domain, v.task, v."references", v.last_verified, v.note,
-       q.retired_at IS NOT NULL AS retired,
+       q.retired_at IS NOT NULL AS retired, v.pilot_status, v.pilot_reason, v.calib_difficulty, v.calib_se,
+       v.calib_responses, v.calib_facility, v.calib_point_biserial, v.calib_source,
        (SELECT count(*) FROM question_reports r WHERE r.question_id = q.id AND r.status = 'open') AS open_reports
 FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version"#;
 
@@ -262,7 +273,8 @@ pub async fn list(
     qb.push(
         r#") SELECT q.id, q.slug, v.version, q.domain, v.kind, v.difficulty, v.tags, v.stem, v.options,
        v.explanation, v.exam_domain, v.task, v."references", v.last_verified, v.note,
-       q.retired_at IS NOT NULL AS retired,
+       q.retired_at IS NOT NULL AS retired, v.pilot_status, v.pilot_reason, v.calib_difficulty, v.calib_se,
+       v.calib_responses, v.calib_facility, v.calib_point_biserial, v.calib_source,
        (SELECT count(*) FROM question_reports r WHERE r.question_id = q.id AND r.status = 'open') AS open_reports
 FROM page p JOIN questions q ON q.id = p.id
 JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version

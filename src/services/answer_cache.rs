@@ -17,9 +17,11 @@ use uuid::Uuid;
 use crate::db::attempts::{AreaRead, ItemRow};
 use crate::db::mastery::{CardRow, LearningWrite, MasteryRow};
 
-/// Attempts kept at most (each holds its questions, about 2 KB apiece); past that the cache
-/// starts again empty.
-const MAX_ATTEMPTS: usize = 1024;
+/// Attempts kept at most (an exam's items are kept without their texts, well under 1 KB
+/// apiece: 65 questions are about 40 KB); past that an eighth of them, arbitrary ones, make
+/// room. A cohort of 2,000 sitting one exam fits with room to spare: emptying the cache while
+/// they answer would make every save read its attempt again.
+const MAX_ATTEMPTS: usize = 4096;
 
 pub struct CachedAttempt {
     pub user_id: Uuid,
@@ -59,7 +61,10 @@ impl AnswerCache {
     pub fn insert(&self, attempt: Uuid, state: CachedAttempt) {
         let mut map = self.lock();
         if map.len() >= MAX_ATTEMPTS {
-            map.clear();
+            let drop: Vec<Uuid> = map.keys().take(MAX_ATTEMPTS / 8).copied().collect();
+            for k in drop {
+                map.remove(&k);
+            }
         }
         map.insert(attempt, state);
     }

@@ -362,7 +362,7 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
     {
         let mut conn = pool.acquire().await?;
         if let Some(a) = crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await? {
-            return Ok(a);
+            return Ok(a.id);
         }
     }
     let cohort = get(pool, user, id).await?;
@@ -409,7 +409,7 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
             if let Some(a) =
                 crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?
             {
-                return Ok(a);
+                return Ok(a.id);
             }
         }
         return Err(AppError::Conflict(format!(
@@ -442,7 +442,7 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
             if let Some(a) =
                 crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?
             {
-                return Ok(a);
+                return Ok(a.id);
             }
             return Err(AppError::Conflict(
                 "you have already started this exam; each member starts once".into(),
@@ -459,6 +459,27 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
     .await?;
     tx.commit().await?;
     Ok(attempt)
+}
+
+/// [`start`], returning the started attempt with its questions: for a prepared attempt the
+/// stamp and one read of its items (the content comes from the process cache).
+pub async fn start_state(
+    pool: &PgPool,
+    user: Uuid,
+    id: Uuid,
+    exam_id: Uuid,
+) -> AppResult<crate::services::exams::AttemptState> {
+    {
+        let mut conn = pool.acquire().await?;
+        if let Some(attempt) =
+            crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?
+        {
+            let items = crate::services::content::items(&mut conn, attempt.id, user).await?;
+            return Ok(crate::services::exams::AttemptState { attempt, items });
+        }
+    }
+    let attempt = start(pool, user, id, exam_id).await?;
+    crate::services::exams::get(pool, user, attempt).await
 }
 
 /// Extra minutes for one member, before or during their attempt.

@@ -28,6 +28,27 @@ pub async fn items_of(
     conn: &mut PgConnection,
     attempts: &[(Uuid, Uuid)],
 ) -> sqlx::Result<HashMap<Uuid, Vec<ItemRow>>> {
+    items_with(conn, attempts, false).await
+}
+
+/// One attempt's items with only what checking and scoring an answer needs: no stem,
+/// explanation or note, and options as `{id, correct}` (what the answer cache keeps of an exam).
+pub async fn items_for_checking(
+    conn: &mut PgConnection,
+    attempt: Uuid,
+    user: Uuid,
+) -> sqlx::Result<Vec<ItemRow>> {
+    Ok(items_with(conn, &[(attempt, user)], true)
+        .await?
+        .remove(&attempt)
+        .unwrap_or_default())
+}
+
+async fn items_with(
+    conn: &mut PgConnection,
+    attempts: &[(Uuid, Uuid)],
+    light: bool,
+) -> sqlx::Result<HashMap<Uuid, Vec<ItemRow>>> {
     let states = db::item_states(conn, attempts).await?;
     let mut missing: Vec<(Uuid, i32)> = {
         let map = CONTENT.read().expect("content cache");
@@ -75,10 +96,18 @@ pub async fn items_of(
             viewed_at: s.viewed_at,
             scored: s.scored,
             exam_domain: c.exam_domain.clone(),
-            stem: c.stem.clone(),
-            options: c.options.clone(),
-            explanation: c.explanation.clone(),
-            note: c.note.clone(),
+            stem: if light { String::new() } else { c.stem.clone() },
+            options: if light {
+                light_options(&c.options)
+            } else {
+                c.options.clone()
+            },
+            explanation: if light {
+                String::new()
+            } else {
+                c.explanation.clone()
+            },
+            note: if light { None } else { c.note.clone() },
             tags: c.tags.clone(),
         });
     }
@@ -95,4 +124,18 @@ pub async fn items(
         .await?
         .remove(&attempt)
         .unwrap_or_default())
+}
+
+/// Options as `[{id, correct}]`.
+fn light_options(options: &serde_json::Value) -> serde_json::Value {
+    serde_json::Value::Array(
+        options
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| serde_json::json!({"id": o["id"], "correct": o["correct"]}))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
 }

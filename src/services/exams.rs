@@ -1,7 +1,7 @@
 //! Mock exams: assembling an attempt from a blueprint or a custom mix, saving answers,
 //! finalizing (submit, expiry), results and review.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use rand::seq::SliceRandom;
@@ -965,7 +965,13 @@ async fn load_cache(
     if attempt.status != "in_progress" {
         return Ok(false);
     }
-    let items = crate::services::content::items(conn, id, user_id).await?;
+    // an exam shows no feedback: keep only what an answer is checked and scored by, so that a
+    // cohort's thousands of open attempts fit the cache
+    let items = if attempt.mode == "practice" {
+        crate::services::content::items(conn, id, user_id).await?
+    } else {
+        crate::services::content::items_for_checking(conn, id, user_id).await?
+    };
     let questions: Vec<Uuid> = items.iter().map(|i| i.question_id).collect();
     let mastery = crate::db::mastery::all(conn, user_id).await?;
     let stats = crate::db::mastery::stats_for(conn, user_id, &questions).await?;
@@ -1081,6 +1087,44 @@ pub async fn finalize(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value
     Ok(result)
 }
 
+/// Finalizes several learners' attempts in one transaction: (learner, attempt) each, answered
+/// in the same order. An attempt that does not exist (or is not the learner's, or is only
+/// prepared) is a 404; one already final returns its stored result.
+pub async fn finalize_batch(
+    pool: &PgPool,
+    requests: &[(Uuid, Uuid)],
+) -> AppResult<Vec<AppResult<Value>>> {
+    let mut tx = pool.begin().await?;
+    let rows = db::lock_many(&mut tx, requests).await?;
+    let mut by_id: HashMap<Uuid, AttemptRow> = rows
+        .into_iter()
+        .filter(|a| a.status != "prepared")
+        .map(|a| (a.id, a))
+        .collect();
+    let pending: Vec<AttemptRow> = by_id
+        .values()
+        .filter(|a| a.result.is_none())
+        .cloned()
+        .collect();
+    let results = finalize_rows(&mut tx, &pending).await?;
+    tx.commit().await?;
+    for (a, r) in pending.iter().zip(results) {
+        if let Some(row) = by_id.get_mut(&a.id) {
+            row.result = Some(r);
+        }
+    }
+    Ok(requests
+        .iter()
+        .map(|(user, id)| {
+            by_id
+                .get(id)
+                .filter(|a| a.user_id == *user)
+                .and_then(|a| a.result.clone())
+                .ok_or_else(|| AppError::NotFound("no such attempt".into()))
+        })
+        .collect())
+}
+
 async fn finalize_locked(conn: &mut PgConnection, attempt: &AttemptRow) -> AppResult<Value> {
     let mut results = finalize_rows(conn, std::slice::from_ref(attempt)).await?;
     Ok(results.pop().unwrap_or(Value::Null))
@@ -1096,6 +1140,7 @@ async fn finalize_rows(conn: &mut PgConnection, attempts: &[AttemptRow]) -> AppR
     db::lock_learners(conn, &users).await?;
     let keys: Vec<(Uuid, Uuid)> = attempts.iter().map(|a| (a.id, a.user_id)).collect();
     let mut items = crate::services::content::items_of(conn, &keys).await?;
+    let equate = Equate::load(conn, attempts, &items).await?;
     let now = Utc::now();
     let rows: Vec<(Uuid, Uuid, &str, Value)> = attempts
         .iter()
@@ -1106,22 +1151,114 @@ async fn finalize_rows(conn: &mut PgConnection, attempts: &[AttemptRow]) -> AppR
                 "submitted"
             };
             let its = items.remove(&a.id).unwrap_or_default();
-            (a.id, a.user_id, status, result_json(a, &its))
+            let result = result_json(a, &its, equate.for_attempt(a).as_ref());
+            (a.id, a.user_id, status, result)
         })
         .collect();
     db::finalize_many(conn, &rows).await?;
     Ok(rows.into_iter().map(|r| r.3).collect())
 }
 
-/// The result document (SPEC §4 result shape plus pacing).
-pub fn result_json(attempt: &AttemptRow, items: &[ItemRow]) -> Value {
+/// What an equated scaled score needs: the blueprints' pass abilities and the items'
+/// calibrated difficulties (logits).
+struct Equate {
+    pass: HashMap<String, f64>,
+    difficulty: HashMap<(Uuid, i32), f64>,
+}
+
+impl Equate {
+    async fn load(
+        conn: &mut PgConnection,
+        attempts: &[AttemptRow],
+        items: &HashMap<Uuid, Vec<ItemRow>>,
+    ) -> AppResult<Equate> {
+        let slugs: Vec<String> = attempts
+            .iter()
+            .filter(|a| a.scaled)
+            .filter_map(|a| a.blueprint.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut e = Equate {
+            pass: HashMap::new(),
+            difficulty: HashMap::new(),
+        };
+        if slugs.is_empty() {
+            return Ok(e);
+        }
+        e.pass = crate::db::calibration::pass_abilities(conn, &slugs)
+            .await?
+            .into_iter()
+            .filter_map(|(s, p)| p.map(|p| (s, p)))
+            .collect();
+        if e.pass.is_empty() {
+            return Ok(e);
+        }
+        let keys: Vec<(Uuid, i32)> = items
+            .values()
+            .flatten()
+            .map(|i| (i.question_id, i.version))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        e.difficulty = crate::db::calibration::difficulties(conn, &keys)
+            .await?
+            .into_iter()
+            .filter_map(|(q, v, d)| d.map(|d| ((q, v), d)))
+            .collect();
+        Ok(e)
+    }
+
+    fn for_attempt(&self, a: &AttemptRow) -> Option<Equating<'_>> {
+        let pass = *self.pass.get(a.blueprint.as_deref()?)?;
+        a.scaled.then_some(Equating {
+            pass_ability: pass,
+            difficulty: &self.difficulty,
+        })
+    }
+}
+
+/// The equated scaled score's inputs for one attempt.
+pub struct Equating<'a> {
+    /// The ability that scores the pass mark (the blueprint's).
+    pub pass_ability: f64,
+    /// Calibrated difficulties; a version without one takes its author difficulty's prior.
+    pub difficulty: &'a HashMap<(Uuid, i32), f64>,
+}
+
+/// The result document (SPEC §4 result shape plus pacing). With `equating`, the scaled score
+/// comes from the learner's ability on the scored questions given their difficulties (equal
+/// ability, equal expected score, on an easy form or a hard one); without, it is linear in
+/// the raw percentage.
+pub fn result_json(attempt: &AttemptRow, items: &[ItemRow], equating: Option<&Equating>) -> Value {
     // the score, per topic area and per exam-guide domain, counts the scored questions only
     let counted: Vec<&ItemRow> = items.iter().filter(|i| i.scored).collect();
     let scored: Vec<(String, bool)> = counted
         .iter()
         .map(|i| (i.domain.clone(), i.correct == Some(true)))
         .collect();
-    let s = score(&scored, attempt.pass_mark);
+    let mut s = score(&scored, attempt.pass_mark);
+    let ability = equating.filter(|_| !counted.is_empty()).map(|e| {
+        let answers: Vec<(f64, bool)> = counted
+            .iter()
+            .map(|i| {
+                let d = e
+                    .difficulty
+                    .get(&(i.question_id, i.version))
+                    .copied()
+                    .unwrap_or_else(|| crate::domain::calibration::prior_logit(i.difficulty));
+                (d, i.correct == Some(true))
+            })
+            .collect();
+        let (theta, _) = crate::domain::equating::ability(&answers);
+        let spec = crate::domain::equating::ScaleSpec {
+            pass_scaled: attempt.pass_mark,
+            ..Default::default()
+        };
+        s.scaled_score = crate::domain::equating::scaled(theta, e.pass_ability, &spec);
+        s.passed = s.scaled_score >= attempt.pass_mark;
+        (theta * 1000.0).round() / 1000.0
+    });
     let by_exam_domain: Vec<(String, bool)> = counted
         .iter()
         .map(|i| (i.exam_domain.clone(), i.correct == Some(true)))
@@ -1158,6 +1295,7 @@ pub fn result_json(attempt: &AttemptRow, items: &[ItemRow]) -> Value {
             "percent": (d.percent * 10.0).round() / 10.0, "verdict": d.verdict,
         })).collect::<Vec<_>>(),
         "scored": counted.len(),
+        "ability": ability,
         "unscored": items.len() - counted.len(),
         "pacing": {
             "total_time_ms": total_ms,

@@ -385,7 +385,7 @@ async fn submit(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
-    svc::finalize(&state.pool, user.0.id, *id).await?;
+    state.finals.finalize(user.0.id, *id).await?;
     Ok(see_other(format!("/attempts/{}/result", *id)))
 }
 
@@ -426,6 +426,10 @@ struct ResultPage {
     attempt_id: Uuid,
     status: String,
     r: ResultDto,
+    /// (exam-guide domain, score, verdict), in the guide's order
+    exam_rows: Vec<(String, String, String)>,
+    /// "50 scored, 15 unscored" when some questions did not count
+    unscored_note: Option<String>,
     bars: Vec<Bar>,
     chart_height: i32,
     pass_line_x: f64,
@@ -444,9 +448,37 @@ async fn result(
     let r: ResultDto = serde_json::from_value(stored)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored result: {e}")))?;
     let bars = domain_bars(&r);
+    let names: std::collections::HashMap<String, String> =
+        crate::services::catalog::exam_domains(&state.pool)
+            .await?
+            .into_iter()
+            .map(|d| (d.slug, d.name))
+            .collect();
+    let exam_rows = r
+        .exam_domains
+        .iter()
+        .map(|d| {
+            (
+                names
+                    .get(&d.domain)
+                    .cloned()
+                    .unwrap_or_else(|| d.domain.clone()),
+                format!("{}/{} ({}%)", d.correct, d.total, d.percent),
+                d.verdict.clone(),
+            )
+        })
+        .collect();
+    let unscored_note = r.unscored.filter(|u| *u > 0).map(|u| {
+        format!(
+            "{} scored questions counted; {u} unscored ones did not, as on the real exam.",
+            r.scored.unwrap_or(r.total)
+        )
+    });
     let page = ResultPage {
         user: Some(user.0),
         attempt_id: *id,
+        exam_rows,
+        unscored_note,
         status: s.attempt.status.clone(),
         chart_height: 20 + bars.len() as i32 * 34,
         pass_line_x: pass_x(r.pass_mark),

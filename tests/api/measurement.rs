@@ -287,6 +287,21 @@ async fn before_finalization_nothing_tells_scored_from_unscored(pool: PgPool) {
             ["meets competencies", "needs improvement"].contains(&r["verdict"].as_str().unwrap())
         );
     }
+    // the result page shows the exam-guide domains first, then the topic areas
+    let page = b
+        .get(app.url(&format!("/attempts/{id}/result")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let guide = page
+        .find("By exam-guide domain")
+        .expect("exam-guide domains on the page");
+    assert!(guide < page.find("By topic area").unwrap());
+    assert!(page.contains("Development with AWS Services"));
+    assert!(page.contains("15 unscored ones did not"));
     // after finalization the review says which questions counted
     let review: Value = app
         .get(&format!("/api/v1/attempts/{id}/review"))
@@ -376,4 +391,194 @@ async fn the_catalog_shows_both_weightings(pool: PgPool) {
     let quick = by_slug("quick");
     assert_eq!(quick["unscored"], 0);
     assert_eq!(quick["exam_domain_weights"], json!({}));
+}
+
+/// Correct option ids of every version: (question, version) → ids.
+async fn keys(pool: &PgPool) -> std::collections::HashMap<(String, i64), HashSet<String>> {
+    let rows: Vec<(Uuid, i32, Vec<String>)> = sqlx::query_as(
+        "SELECT question_id, version, ARRAY(SELECT o->>'id' FROM jsonb_array_elements(options) o WHERE (o->>'correct')::bool)
+           FROM question_versions",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(q, v, ids)| ((q.to_string(), v as i64), ids.into_iter().collect()))
+        .collect()
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn pilots_are_drawn_unscored_calibrated_then_promoted_or_flagged(pool: PgPool) {
+    seed_real_bank(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let author = app.user_with_role("a@example.com", Role::Instructor).await;
+    let mut pilot = Vec::new();
+    for n in 0..2 {
+        let r = app
+            .post("/api/v1/questions")
+            .header("authorization", bearer(&author))
+            .json(&authored(n))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let q: Value = r.json().await.unwrap();
+        assert_eq!(q["measurement"]["pilot_status"], "pilot");
+        pilot.push(q["id"].as_str().unwrap().to_string());
+    }
+    let (good, bad) = (pilot[0].clone(), pilot[1].clone());
+    let key = keys(&pool).await;
+    // 40 learners of rising ability sit dva-c02; both pilots are in every attempt (unscored)
+    let learners = 40usize;
+    let mut tokens = Vec::new();
+    for k in 0..learners {
+        tokens.push(app.register(&format!("l{k}@example.com")).await);
+    }
+    let sat = futures_util::future::join_all(tokens.iter().enumerate().map(|(k, who)| {
+        let (app, key, good, bad) = (&app, &key, &good, &bad);
+        async move {
+            let a: Value = app
+                .post("/api/v1/attempts")
+                .header("authorization", bearer(who))
+                .json(&json!({"blueprint": "dva-c02"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = a["id"].as_str().unwrap().to_string();
+            let mut drawn = HashSet::new();
+            for (i, q) in a["questions"].as_array().unwrap().iter().enumerate() {
+                let qid = q["question_id"].as_str().unwrap().to_string();
+                drawn.insert(qid.clone());
+                let right = &key[&(qid.clone(), q["version"].as_i64().unwrap())];
+                let options: Vec<String> = q["options"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["id"].as_str().unwrap().to_string())
+                    .collect();
+                let wrong: Vec<String> = options
+                    .iter()
+                    .filter(|o| !right.contains(*o))
+                    .take(1)
+                    .cloned()
+                    .collect();
+                // the able answer more right; the good pilot follows ability, the bad one
+                // (a wrong key, say) nobody gets right
+                let correct = if &qid == good {
+                    k >= learners / 2
+                } else if &qid == bad {
+                    false
+                } else {
+                    (i * 7 + k * 3) % learners < k + 5
+                };
+                let choices: Vec<String> = if correct {
+                    right.iter().cloned().collect()
+                } else {
+                    wrong
+                };
+                let r = app
+                    .client
+                    .put(app.url(&format!("/api/v1/attempts/{id}/answers/{}", q["position"])))
+                    .header("authorization", bearer(who))
+                    .json(&json!({ "choices": choices }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+            }
+            let r = app
+                .post(&format!("/api/v1/attempts/{id}/submit"))
+                .header("authorization", bearer(who))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            drawn.contains(good) && drawn.contains(bad)
+        }
+    }))
+    .await;
+    assert!(
+        sat.iter().all(|x| *x),
+        "pilots fill the unscored slots of every attempt"
+    );
+
+    let report = exambank::services::calibration::run(&pool).await.unwrap();
+    assert!(!report.skipped);
+    assert_eq!(report.learners, learners);
+    assert!(report.fitted > 0);
+    let measured = |id: String| {
+        let app = &app;
+        let author = &author;
+        async move {
+            let q: Value = app
+                .get(&format!("/api/v1/questions/{id}"))
+                .header("authorization", bearer(author))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            q["measurement"].clone()
+        }
+    };
+    let g = measured(good.clone()).await;
+    assert_eq!(g["pilot_status"], "operational", "promoted: {g}");
+    assert_eq!(g["responses"], learners as i64);
+    assert_eq!(g["source"], "fitted");
+    assert!((g["facility"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    assert!(g["point_biserial"].as_f64().unwrap() >= 0.15);
+    assert!(g["standard_error"].as_f64().unwrap() > 0.0);
+    let b = measured(bad.clone()).await;
+    assert_eq!(b["pilot_status"], "flagged", "{b}");
+    assert!(
+        b["pilot_reason"].as_str().unwrap().contains("too hard"),
+        "{b}"
+    );
+    // the promoted version now counts: it is sampled as an ordinary question, not as a pilot
+    let pilot_now: Vec<(Uuid, bool)> =
+        sqlx::query_as("SELECT id, pilot FROM questions WHERE id = ANY($1::uuid[])")
+            .bind(vec![
+                good.parse::<Uuid>().unwrap(),
+                bad.parse::<Uuid>().unwrap(),
+            ])
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    for (id, p) in pilot_now {
+        assert_eq!(
+            p,
+            id.to_string() == bad,
+            "only the flagged version stays out of scored slots"
+        );
+    }
+    // authors see it on their list too
+    let b = crate::helpers::browser();
+    crate::helpers::browser_login(&app, &b, "a@example.com").await;
+    let list = b
+        .get(app.url("/author/questions?q=pilot"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("flagged") && list.contains("too hard"),
+        "{list}"
+    );
+    assert!(list.contains("40 responses"));
+    // a second run at the same time is skipped, not doubled
+    let mut tx = pool.begin().await.unwrap();
+    assert!(exambank::db::calibration::try_lock(&mut tx).await.unwrap());
+    assert!(
+        exambank::services::calibration::run(&pool)
+            .await
+            .unwrap()
+            .skipped
+    );
+    drop(tx);
 }
