@@ -126,15 +126,8 @@ pub async fn domain_weights(pool: &PgPool) -> sqlx::Result<Vec<(String, f64)>> {
 }
 
 pub async fn blueprint(pool: &PgPool, slug: &str) -> sqlx::Result<Option<BlueprintRow>> {
-    sqlx::query_as!(
-        BlueprintRow,
-        r#"SELECT slug, name, question_count, time_limit_minutes, pass_mark, scaled, shuffle_questions,
-                  shuffle_options, domain_weights
-           FROM blueprints WHERE slug = $1"#,
-        slug
-    )
-    .fetch_optional(pool)
-    .await
+    let mut conn = pool.acquire().await?;
+    blueprint_in(&mut conn, slug).await
 }
 
 /// [`blueprint`] on a given connection (inside a transaction).

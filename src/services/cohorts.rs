@@ -365,6 +365,12 @@ pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppRes
             return Ok(a.id);
         }
     }
+    start_unprepared(pool, user, id, exam_id).await
+}
+
+/// The start when there was no prepared attempt to stamp: each check on its own, with its own
+/// error, and the attempt built here (or stamped, if it was prepared meanwhile).
+async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppResult<Uuid> {
     let cohort = get(pool, user, id).await?;
     // everything read from the pool is read before the transaction takes its connection: a
     // transaction waiting for a second connection starves the pool when a cohort starts at once
@@ -478,7 +484,7 @@ pub async fn start_state(
             return Ok(crate::services::exams::AttemptState { attempt, items });
         }
     }
-    let attempt = start(pool, user, id, exam_id).await?;
+    let attempt = start_unprepared(pool, user, id, exam_id).await?;
     crate::services::exams::get(pool, user, attempt).await
 }
 
