@@ -155,6 +155,24 @@ pub struct ReadinessDto {
     pub pass_mark: i32,
     /// How it was computed.
     pub method: String,
+    /// One per exam-guide domain on the blueprint's form, in the exam guide's order (empty
+    /// when the bank has no exam-guide domains for it).
+    pub exam_domains: Vec<ExamDomainReadinessDto>,
+}
+
+/// The prediction for one exam-guide domain.
+#[derive(Serialize, ToSchema)]
+pub struct ExamDomainReadinessDto {
+    /// `development`, `security`, `deployment` or `troubleshooting`.
+    pub domain: String,
+    /// Scored questions of this domain on a typical form.
+    pub questions: i64,
+    /// Mean simulated percent correct on them (0..100, one decimal).
+    pub predicted_percent: f64,
+    /// 10th and 90th percentile of that percent.
+    pub interval: [f64; 2],
+    /// Probability that the score report says "meets competencies" for this domain.
+    pub meets_probability: f64,
 }
 
 /// Predicted scaled score with an interval and the probability of passing.
@@ -180,9 +198,24 @@ pub async fn readiness(
         pass_probability: round3(r.pass_probability),
         pass_mark,
         method: format!(
-            "Monte Carlo: {} simulated exams from the per-domain ability beliefs (fixed seed)",
-            crate::domain::mastery::READINESS_DRAWS
+            "Monte Carlo: {} simulated sittings of a typical form (calibrated difficulties, scored \
+             as the blueprint's attempts are) from the per-area ability beliefs (fixed seed)",
+            crate::domain::readiness::READINESS_DRAWS
         ),
+        exam_domains: r
+            .exam_domains
+            .iter()
+            .map(|d| ExamDomainReadinessDto {
+                domain: d.exam_domain.clone(),
+                questions: d.questions as i64,
+                predicted_percent: (d.predicted_percent * 10.0).round() / 10.0,
+                interval: [
+                    (d.interval.0 * 10.0).round() / 10.0,
+                    (d.interval.1 * 10.0).round() / 10.0,
+                ],
+                meets_probability: round3(d.meets_probability),
+            })
+            .collect(),
     }))
 }
 

@@ -48,6 +48,8 @@ pub struct ItemRow {
     /// Whether the item counts in the attempt's score (never shown before it is final).
     pub scored: bool,
     pub exam_domain: String,
+    /// The version's calibrated difficulty in logits (None until calibration has seen it).
+    pub calib_difficulty: Option<f64>,
     pub stem: String,
     pub options: Value,
     pub explanation: String,
@@ -63,7 +65,7 @@ impl ItemRow {
 }
 
 const ITEM_SELECT: &str = "SELECT a.position, a.question_id, a.version, a.domain, a.kind, a.difficulty, a.option_order, a.choices, \
-       a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, a.scored, v.exam_domain, v.stem, v.options, v.explanation, v.note, v.tags \
+       a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, a.scored, v.exam_domain, v.calib_difficulty, v.stem, v.options, v.explanation, v.note, v.tags \
      FROM attempt_questions a JOIN question_versions v ON v.question_id = a.question_id AND v.version = a.version";
 
 /// A question drawn for a new attempt.
@@ -872,10 +874,14 @@ pub struct ItemState {
     pub correct: Option<bool>,
     pub viewed_at: Option<DateTime<Utc>>,
     pub scored: bool,
+    /// The version's calibrated difficulty (it changes with calibration, so it is read with
+    /// the state, not kept with the immutable content).
+    pub calib_difficulty: Option<f64>,
 }
 
 const STATE_SELECT: &str = "SELECT a.attempt_id, a.position, a.question_id, a.version, a.domain, a.kind, a.difficulty, \
-       a.option_order, a.choices, a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, a.scored \
+       a.option_order, a.choices, a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, a.scored, \
+       (SELECT v.calib_difficulty FROM question_versions v WHERE v.question_id = a.question_id AND v.version = a.version) AS calib_difficulty \
      FROM attempt_questions a";
 
 /// The items of the given attempts (each with its owner), ordered by attempt and position.

@@ -141,13 +141,23 @@ pub async fn scaled_blueprints(
         .await
 }
 
-/// The difficulties (calibrated, or the author difficulty's prior) of the current, scored
-/// (not pilot) questions, with their topic area.
+/// A current, scored (not pilot) question: topic area, exam-guide domain, author difficulty
+/// and calibrated difficulty (None before calibration has seen it).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BankDifficulty {
+    pub area: String,
+    pub exam_domain: String,
+    pub difficulty: i16,
+    pub calibrated: Option<f64>,
+}
+
+/// The current, scored (not pilot) questions with their difficulties (calibrated, or the
+/// caller takes the author difficulty's prior), topic area and exam-guide domain.
 pub async fn operational_difficulties(
     conn: &mut PgConnection,
-) -> sqlx::Result<Vec<(String, i16, Option<f64>)>> {
+) -> sqlx::Result<Vec<BankDifficulty>> {
     sqlx::query_as(
-        "SELECT q.domain, v.difficulty, v.calib_difficulty
+        "SELECT q.domain AS area, v.exam_domain, v.difficulty, v.calib_difficulty AS calibrated
            FROM questions q JOIN question_versions v ON v.question_id = q.id AND v.version = q.current_version
           WHERE q.retired_at IS NULL AND NOT q.pilot",
     )

@@ -1,18 +1,16 @@
 //! The learner model (SPEC §2 "Mastery"): per learner and area (a domain or a tag), a Gaussian
 //! belief about the learner's ability on a logistic item-response scale, updated after every
-//! answer; from it the estimate shown to the learner, the readiness for a blueprint, and the
-//! choice of areas for adaptive practice. See `docs/mastery.md`.
+//! answer; from it the estimate shown to the learner and the choice of areas for adaptive
+//! practice (the readiness for a blueprint is in `readiness`). See `docs/mastery.md`.
 //!
-//! Model: ability θ ~ N(mu, var) in logits; an item of difficulty 1/2/3 has difficulty
-//! b = -1 / 0 / +1 ([`DIFFICULTY_OFFSET`]); P(correct | θ) = sigmoid(θ − b).
+//! Model: ability θ ~ N(mu, var) in logits; an item has difficulty b, its calibrated Rasch
+//! difficulty where calibration has one (docs/measurement.md), else from its author difficulty
+//! 1/2/3: b = -1 / 0 / +1 ([`DIFFICULTY_OFFSET`]); P(correct | θ) = sigmoid(θ − b).
 
 use std::collections::BTreeMap;
 use std::f64::consts::{PI, TAU};
 
-use rand::{Rng, RngCore};
-
-use super::assembly::{allocate, difficulty_split};
-use super::scoring::scaled_score;
+use rand::Rng;
 
 /// Item difficulty b on the logit scale for difficulty 1, 2, 3. A learner with θ = 0 answers a
 /// typical (difficulty 2) question half the time, an easy one 73% and a hard one 27%.
@@ -23,14 +21,6 @@ pub const VAR_MIN: f64 = 0.05;
 /// belief follows a learner who improves. Steady state with many answers: var ≈ 0.22, i.e. the
 /// belief rests on roughly the last 20–25 answers in the area.
 pub const PROCESS_NOISE: f64 = 0.01;
-/// Prior correlation of a learner's abilities across domains (someone strong in S3 is likely
-/// stronger than average in DynamoDB too). [`readiness`] pools the per-domain beliefs with it;
-/// the stored beliefs themselves stay independent per area.
-pub const ABILITY_CORRELATION: f64 = 0.5;
-/// Monte Carlo draws of [`readiness`]: the pass probability is within ±0.016 (2 sd).
-pub const READINESS_DRAWS: usize = 4000;
-/// Fixed seed of [`readiness`]: the same beliefs always give the same prediction.
-pub const READINESS_SEED: u64 = 0x00e8_ab4a_d2c0_2720;
 /// Weight of the uncertainty in [`improvement_value`].
 pub const UNCERTAINTY_BONUS: f64 = 0.5;
 
@@ -57,7 +47,17 @@ impl Belief {
     /// var' = 1/(1/var + p(1−p)), mu' = mu + var' (y − p). var stays in [VAR_MIN, PRIOR.var].
     /// Difficulties outside 1..=3 are clamped.
     pub fn update(self, difficulty: i16, correct: bool) -> Belief {
-        let b = difficulty_offset(difficulty);
+        self.update_logit(difficulty_offset(difficulty), correct)
+    }
+
+    /// [`Belief::update`] for an item of difficulty `b` in logits: a calibrated difficulty
+    /// (docs/measurement.md) where the question has one. A `b` that is not finite counts as 0.
+    pub fn update_logit(self, b: f64, correct: bool) -> Belief {
+        let b = if b.is_finite() {
+            b.clamp(-6.0, 6.0)
+        } else {
+            0.0
+        };
         let prior = self.sanitized();
         let var = (prior.var + PROCESS_NOISE).min(Belief::PRIOR.var);
         let p = sigmoid(prior.mu - b);
@@ -85,7 +85,7 @@ impl Belief {
     }
 
     /// Stored values that are not finite or out of range (a bad row) fall back to the prior's.
-    fn sanitized(self) -> Belief {
+    pub fn sanitized(self) -> Belief {
         Belief {
             mu: if self.mu.is_finite() { self.mu } else { 0.0 },
             var: if self.var.is_finite() && self.var > 0.0 {
@@ -100,170 +100,6 @@ impl Belief {
 /// b for a difficulty 1..=3 (clamped).
 pub fn difficulty_offset(difficulty: i16) -> f64 {
     DIFFICULTY_OFFSET[(difficulty.clamp(1, 3) - 1) as usize]
-}
-
-/// Readiness for a blueprint: per-domain beliefs (missing = PRIOR) and weights (relative).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Readiness {
-    /// Mean simulated scaled score.
-    pub predicted_scaled_score: f64,
-    /// 10th and 90th percentile of the simulated scaled score.
-    pub interval: (f64, f64),
-    /// Share of simulated exams at or above the pass mark.
-    pub pass_probability: f64,
-}
-
-/// Monte Carlo with a fixed seed (deterministic), [`READINESS_DRAWS`] draws. Each draw takes an
-/// ability θ_d for every domain from its belief, then simulates an exam of `question_count`
-/// questions allocated by weight ([`allocate`]), difficulties by [`difficulty_split`], answers
-/// Bernoulli(sigmoid(θ_d − b)), scaled score as in scoring. predicted = mean,
-/// interval = 10th..90th percentile, pass_probability = share ≥ pass_mark.
-///
-/// The abilities are drawn jointly, not domain by domain: the beliefs are pooled under a prior
-/// in which abilities across domains are correlated ([`ABILITY_CORRELATION`]; the Gaussian
-/// algebra is in `JointBelief`). Evidence from the other domains then moves a thinly answered one toward
-/// the learner's general level, and for a learner with no answers "strong everywhere" and
-/// "weak everywhere" stay plausible, so the interval is honest. Without the pooling the
-/// simulated calibration was off by up to 0.25 in a decile (docs/mastery.md).
-pub fn readiness(
-    beliefs: &BTreeMap<String, Belief>,
-    weights: &BTreeMap<String, f64>,
-    question_count: usize,
-    pass_mark: i32,
-) -> Readiness {
-    simulate_readiness(beliefs, weights, question_count, pass_mark, READINESS_DRAWS)
-}
-
-fn simulate_readiness(
-    beliefs: &BTreeMap<String, Belief>,
-    weights: &BTreeMap<String, f64>,
-    question_count: usize,
-    pass_mark: i32,
-    draws: usize,
-) -> Readiness {
-    let unlimited = weights
-        .keys()
-        .map(|d| (d.clone(), question_count))
-        .collect();
-    let allocation = allocate(question_count, weights, &unlimited);
-    let total = allocation.total();
-    let exam: Vec<(Belief, [usize; 3])> = allocation
-        .counts
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(domain, n)| {
-            let belief = beliefs.get(domain).copied().unwrap_or_default();
-            (belief.sanitized(), difficulty_split(*n))
-        })
-        .collect();
-    let joint = JointBelief::pool(&exam.iter().map(|(b, _)| *b).collect::<Vec<_>>());
-
-    let mut rng = SplitMix64(READINESS_SEED);
-    let draws = draws.max(1);
-    let mut scores = Vec::with_capacity(draws);
-    let mut theta = vec![0.0; exam.len()];
-    for _ in 0..draws {
-        joint.sample(&mut rng, &mut theta);
-        let mut correct = 0;
-        for (theta, (_, split)) in theta.iter().zip(&exam) {
-            for (b, n) in DIFFICULTY_OFFSET.iter().zip(split) {
-                let p = sigmoid(theta - b);
-                for _ in 0..*n {
-                    if rng.gen::<f64>() < p {
-                        correct += 1;
-                    }
-                }
-            }
-        }
-        scores.push(f64::from(scaled_score(correct, total)));
-    }
-    scores.sort_by(f64::total_cmp);
-    let passed = scores
-        .iter()
-        .filter(|s| **s >= f64::from(pass_mark))
-        .count();
-    Readiness {
-        predicted_scaled_score: scores.iter().sum::<f64>() / draws as f64,
-        interval: (percentile(&scores, 0.1), percentile(&scores, 0.9)),
-        pass_probability: passed as f64 / draws as f64,
-    }
-}
-
-/// The beliefs of several domains pooled under a prior in which abilities are correlated
-/// ([`ABILITY_CORRELATION`]): θ ~ N(mean, precision⁻¹).
-///
-/// Each stored belief N(mu, var) is its own prior N(0, V0) times the evidence of its answers, so
-/// the evidence is recovered as a Gaussian message (precision 1/var − 1/V0, information
-/// mu/var) and combined with the joint prior Σ = V0·((1−ρ)·I + ρ·J). A learner who does well in
-/// six domains is then expected to do better than a newcomer in the seventh, and the prior part
-/// of the uncertainty is shared across domains instead of averaging out.
-struct JointBelief {
-    mean: Vec<f64>,
-    /// Lower Cholesky factor L of the posterior precision P = L·Lᵀ.
-    chol: Vec<Vec<f64>>,
-}
-
-impl JointBelief {
-    fn pool(beliefs: &[Belief]) -> JointBelief {
-        let k = beliefs.len();
-        let v0 = Belief::PRIOR.var;
-        // Σ⁻¹ for Σ = a·I + c·J: (I − c/(a + k·c)·J) / a.
-        let (a, c) = (v0 * (1.0 - ABILITY_CORRELATION), v0 * ABILITY_CORRELATION);
-        let off = -c / (a + k as f64 * c) / a;
-        let mut precision = vec![vec![off; k]; k];
-        let mut information = vec![0.0; k];
-        for (i, b) in beliefs.iter().enumerate() {
-            precision[i][i] = 1.0 / a + off + (1.0 / b.var - 1.0 / v0).max(0.0);
-            information[i] = b.mu / b.var;
-        }
-        let chol = cholesky(precision);
-        // mean = P⁻¹·information: solve L·y = information, then Lᵀ·mean = y.
-        let mean = solve_upper(&chol, solve_lower(&chol, information));
-        JointBelief { mean, chol }
-    }
-
-    /// θ = mean + x with Lᵀ·x = z, z standard normal, so x ~ N(0, P⁻¹).
-    fn sample<R: Rng + ?Sized>(&self, rng: &mut R, theta: &mut [f64]) {
-        let z = (0..self.mean.len()).map(|_| standard_normal(rng)).collect();
-        for ((t, m), x) in theta
-            .iter_mut()
-            .zip(&self.mean)
-            .zip(solve_upper(&self.chol, z))
-        {
-            *t = m + x;
-        }
-    }
-}
-
-/// Cholesky factor of a symmetric positive-definite matrix (lower triangle).
-fn cholesky(mut m: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
-    let k = m.len();
-    for j in 0..k {
-        let d = m[j][j] - (0..j).map(|p| m[j][p] * m[j][p]).sum::<f64>();
-        m[j][j] = d.max(f64::MIN_POSITIVE).sqrt();
-        for i in j + 1..k {
-            let s = m[i][j] - (0..j).map(|p| m[i][p] * m[j][p]).sum::<f64>();
-            m[i][j] = s / m[j][j];
-        }
-        m[j][j + 1..].fill(0.0);
-    }
-    m
-}
-
-/// Solve L·x = b for lower-triangular L.
-fn solve_lower(l: &[Vec<f64>], mut b: Vec<f64>) -> Vec<f64> {
-    for i in 0..b.len() {
-        b[i] = (b[i] - (0..i).map(|p| l[i][p] * b[p]).sum::<f64>()) / l[i][i];
-    }
-    b
-}
-
-/// Solve Lᵀ·x = b for lower-triangular L.
-fn solve_upper(l: &[Vec<f64>], mut b: Vec<f64>) -> Vec<f64> {
-    for i in (0..b.len()).rev() {
-        b[i] = (b[i] - (i + 1..b.len()).map(|p| l[p][i] * b[p]).sum::<f64>()) / l[i][i];
-    }
-    b
 }
 
 /// How much raising this domain would raise the predicted score: weight × (1 − estimate), plus
@@ -330,44 +166,6 @@ fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     let u1 = 1.0 - rng.gen::<f64>();
     let u2 = rng.gen::<f64>();
     (-2.0 * u1.ln()).sqrt() * (TAU * u2).cos()
-}
-
-/// Linear interpolation between closest ranks; `sorted` is ascending and not empty.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): readiness pins its own small generator because
-/// `StdRng` promises no stable stream across `rand` versions, and a prediction should not move
-/// when a dependency is upgraded. Also fast in debug builds.
-struct SplitMix64(u64);
-
-impl RngCore for SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -470,91 +268,6 @@ mod tests {
     }
 
     #[test]
-    fn a_few_right_answers_are_not_full_readiness() {
-        // Plain percent-correct would call 3 right of 3 "100%".
-        let b = answer_all(Belief::PRIOR, 2, true, 3);
-        assert!(b.estimate() < 0.8, "{}", b.estimate());
-        assert!(b.uncertainty() > 0.1);
-        let beliefs = BTreeMap::from([("serverless".to_string(), b)]);
-        let r = simulate_readiness(&beliefs, &dva_weights(), 65, 720, 2000);
-        println!("3 right answers: estimate {:.3}, {r:?}", b.estimate());
-        assert!(r.pass_probability < 0.5, "{r:?}");
-        assert!(r.interval.1 - r.interval.0 > 300.0, "{r:?}");
-    }
-
-    #[test]
-    fn a_new_learner_gets_a_wide_interval() {
-        let r = readiness(&BTreeMap::new(), &dva_weights(), 65, 720);
-        println!("new learner: {r:?}");
-        assert!(r.interval.1 - r.interval.0 > 300.0, "{r:?}");
-        assert!(
-            r.interval.0 <= r.predicted_scaled_score && r.predicted_scaled_score <= r.interval.1
-        );
-        assert!((0.05..0.6).contains(&r.pass_probability), "{r:?}");
-        assert_eq!(
-            r,
-            readiness(&BTreeMap::new(), &dva_weights(), 65, 720),
-            "deterministic"
-        );
-    }
-
-    #[test]
-    fn readiness_is_monotone_in_each_domain_mu() {
-        let weights = dva_weights();
-        let base: BTreeMap<String, Belief> = weights
-            .keys()
-            .map(|d| (d.clone(), Belief { mu: 0.8, var: 0.3 }))
-            .collect();
-        for domain in weights.keys() {
-            let mut last: Option<Readiness> = None;
-            for step in 0..=8 {
-                let mut beliefs = base.clone();
-                beliefs.insert(
-                    domain.clone(),
-                    Belief {
-                        mu: -2.0 + 0.5 * f64::from(step),
-                        var: 0.3,
-                    },
-                );
-                let r = simulate_readiness(&beliefs, &weights, 65, 720, 1000);
-                if let Some(prev) = &last {
-                    assert!(
-                        r.predicted_scaled_score >= prev.predicted_scaled_score,
-                        "{domain}"
-                    );
-                    assert!(r.pass_probability >= prev.pass_probability, "{domain}");
-                    assert!(r.interval.0 >= prev.interval.0 && r.interval.1 >= prev.interval.1);
-                }
-                last = Some(r);
-            }
-        }
-    }
-
-    #[test]
-    fn readiness_edges() {
-        let none = readiness(&BTreeMap::new(), &BTreeMap::new(), 65, 720);
-        assert_eq!(none.predicted_scaled_score, 100.0);
-        assert_eq!(none.pass_probability, 0.0);
-        let strong: BTreeMap<String, Belief> = DVA_WEIGHTS
-            .iter()
-            .map(|(d, _)| {
-                (
-                    d.to_string(),
-                    Belief {
-                        mu: 4.0,
-                        var: VAR_MIN,
-                    },
-                )
-            })
-            .collect();
-        let r = readiness(&strong, &dva_weights(), 65, 720);
-        assert!(
-            r.pass_probability > 0.99 && r.predicted_scaled_score > 900.0,
-            "{r:?}"
-        );
-    }
-
-    #[test]
     fn improvement_value_ranks_weak_and_uncertain_areas_first() {
         let weak = Belief { mu: -1.0, var: 0.2 };
         let strong = Belief { mu: 1.5, var: 0.2 };
@@ -616,118 +329,7 @@ mod tests {
         }
     }
 
-    // --- Simulations ---------------------------------------------------------------------------
-
-    /// Questions of the simulated exam per domain and level, as readiness builds it.
-    fn exam_items(weights: &BTreeMap<String, f64>, n: usize) -> Vec<(String, f64)> {
-        let unlimited = weights.keys().map(|d| (d.clone(), n)).collect();
-        let mut items = Vec::new();
-        for (domain, count) in allocate(n, weights, &unlimited).counts {
-            for (b, k) in DIFFICULTY_OFFSET.iter().zip(difficulty_split(count)) {
-                items.extend(std::iter::repeat_n((domain.clone(), *b), k));
-            }
-        }
-        items
-    }
-
-    /// Exact pass probability from true abilities: the number right on the exam is a sum of
-    /// independent Bernoullis (Poisson binomial), computed by dynamic programming.
-    fn true_pass_probability(
-        theta: &BTreeMap<String, f64>,
-        items: &[(String, f64)],
-        pass_mark: i32,
-    ) -> f64 {
-        let mut dist = vec![1.0];
-        for (domain, b) in items {
-            let p = sigmoid(theta[domain] - b);
-            let mut next = vec![0.0; dist.len() + 1];
-            for (k, q) in dist.iter().enumerate() {
-                next[k] += q * (1.0 - p);
-                next[k + 1] += q * p;
-            }
-            dist = next;
-        }
-        dist.iter()
-            .enumerate()
-            .filter(|(k, _)| scaled_score(*k, items.len()) >= pass_mark)
-            .map(|(_, q)| q)
-            .sum()
-    }
-
-    fn pick_by_weight<R: Rng>(weights: &[(&str, f64)], rng: &mut R) -> String {
-        let total: f64 = weights.iter().map(|(_, w)| w).sum();
-        let mut x = rng.gen::<f64>() * total;
-        for (d, w) in weights {
-            if x < *w {
-                return d.to_string();
-            }
-            x -= w;
-        }
-        weights[weights.len() - 1].0.to_string()
-    }
-
-    #[test]
-    fn calibration_simulation() {
-        const LEARNERS: usize = 2000;
-        const DRAWS: usize = 400;
-        // Population: general level g ~ N(0.5, 0.8²), each domain g + N(0, 0.6²).
-        const LEVEL: (f64, f64) = (0.5, 0.8);
-        const DOMAIN_SD: f64 = 0.6;
-        let weights = dva_weights();
-        let items = exam_items(&weights, 65);
-        let mut rng = StdRng::seed_from_u64(2026);
-        let mut rows = Vec::with_capacity(LEARNERS);
-        for _ in 0..LEARNERS {
-            let g = LEVEL.0 + LEVEL.1 * standard_normal(&mut rng);
-            let theta: BTreeMap<String, f64> = DVA_WEIGHTS
-                .iter()
-                .map(|(d, _)| (d.to_string(), g + DOMAIN_SD * standard_normal(&mut rng)))
-                .collect();
-            let mut beliefs: BTreeMap<String, Belief> = BTreeMap::new();
-            for _ in 0..rng.gen_range(40..=120) {
-                let domain = pick_by_weight(&DVA_WEIGHTS, &mut rng);
-                let difficulty = rng.gen_range(1..=3i16);
-                let correct =
-                    rng.gen::<f64>() < sigmoid(theta[&domain] - difficulty_offset(difficulty));
-                let b = beliefs.entry(domain).or_default();
-                *b = b.update(difficulty, correct);
-            }
-            let predicted = simulate_readiness(&beliefs, &weights, 65, 720, DRAWS).pass_probability;
-            let truth = true_pass_probability(&theta, &items, 720);
-            // And one real exam, as the learner would sit it.
-            let right = items
-                .iter()
-                .filter(|(d, b)| rng.gen::<f64>() < sigmoid(theta[d] - b))
-                .count();
-            let sat = scaled_score(right, items.len()) >= 720;
-            rows.push((predicted, truth, sat));
-        }
-        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-        println!("calibration: {LEARNERS} learners, 40-120 answers each, dva-c02 (65 q, pass 720)");
-        println!("decile  mean predicted  true pass prob  passed one exam   |diff|");
-        let mut worst: f64 = 0.0;
-        for (i, decile) in rows.chunks(LEARNERS / 10).enumerate() {
-            let n = decile.len() as f64;
-            let pred = decile.iter().map(|r| r.0).sum::<f64>() / n;
-            let truth = decile.iter().map(|r| r.1).sum::<f64>() / n;
-            let sat = decile.iter().filter(|r| r.2).count() as f64 / n;
-            println!(
-                "{:>6}  {pred:>14.3}  {truth:>14.3}  {sat:>15.3}  {:>7.3}",
-                i + 1,
-                (pred - truth).abs()
-            );
-            worst = worst.max((pred - truth).abs());
-        }
-        let overall =
-            |f: fn(&(f64, f64, bool)) -> f64| rows.iter().map(f).sum::<f64>() / LEARNERS as f64;
-        println!(
-            "overall: predicted {:.3}, true {:.3}, passed {:.3}; worst decile gap {worst:.3}",
-            overall(|r| r.0),
-            overall(|r| r.1),
-            overall(|r| f64::from(u8::from(r.2)))
-        );
-        assert!(worst <= 0.1, "a decile is off by {worst}");
-    }
+    // --- Simulations (readiness has its own in domain/readiness/tests.rs) ----------------
 
     #[test]
     fn weak_domain_is_found_within_30_answers() {

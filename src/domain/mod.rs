@@ -8,6 +8,7 @@ pub mod itemstats;
 pub mod lenient;
 pub mod mastery;
 pub mod question;
+pub mod readiness;
 pub mod reviews;
 pub mod scoring;
 pub mod slug;

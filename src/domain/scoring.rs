@@ -48,6 +48,12 @@ pub struct ScoreResult {
     pub domains: Vec<DomainResult>,
 }
 
+/// The score report's per-domain rule: "meets competencies" when the domain's questions alone,
+/// scored like the whole exam (linear in the raw share), would reach the pass mark.
+pub fn meets(correct: usize, total: usize, pass_mark: i32) -> bool {
+    total > 0 && scaled_score(correct, total) >= pass_mark
+}
+
 /// items: (domain, answered correctly). pass_mark is on the scaled scale (720 for dva-c02).
 /// Per-domain verdict "meets competencies" when the domain's scaled score would reach the pass
 /// mark, else "needs improvement" (like the real score report). Domains sorted by name.
@@ -65,7 +71,7 @@ pub fn score(items: &[(String, bool)], pass_mark: i32) -> ScoreResult {
             correct,
             total,
             percent: percent(correct, total),
-            verdict: if scaled_score(correct, total) >= pass_mark {
+            verdict: if meets(correct, total, pass_mark) {
                 MEETS
             } else {
                 NEEDS_IMPROVEMENT

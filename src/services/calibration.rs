@@ -128,12 +128,12 @@ pub async fn refresh_pass_abilities(conn: &mut PgConnection) -> AppResult<Vec<(S
         // an average form: every question of the mix, each weighted so that its area carries
         // the area's share (an area with many questions does not outweigh its weight)
         let mut per_area: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for (area, difficulty, calibrated) in &bank {
-            if weights.get(area).is_some_and(|w| *w > 0.0) {
+        for q in &bank {
+            if weights.get(&q.area).is_some_and(|w| *w > 0.0) {
                 per_area
-                    .entry(area.as_str())
+                    .entry(q.area.as_str())
                     .or_default()
-                    .push(calibrated.unwrap_or_else(|| prior_logit(*difficulty)));
+                    .push(q.calibrated.unwrap_or_else(|| prior_logit(q.difficulty)));
             }
         }
         if per_area.is_empty() || total <= 0.0 {

@@ -96,6 +96,7 @@ async fn items_with(
             viewed_at: s.viewed_at,
             scored: s.scored,
             exam_domain: c.exam_domain.clone(),
+            calib_difficulty: s.calib_difficulty,
             stem: if light { String::new() } else { c.stem.clone() },
             options: if light {
                 light_options(&c.options)

@@ -9,11 +9,15 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db::attempts::{AreaRead, ItemRow};
+use crate::db::calibration;
 use crate::db::catalog;
 use crate::db::mastery::{
     self as db, AreaWrite, CardRow, DueRow, LearningWrite, MasteryRow, SnapshotRow,
 };
-use crate::domain::mastery::{improvement_value, readiness, Belief, Readiness};
+use crate::domain::calibration::prior_logit;
+use crate::domain::equating::ScaleSpec;
+use crate::domain::mastery::{difficulty_offset, improvement_value, Belief};
+use crate::domain::readiness::{readiness, Form, FormItem, Readiness, ScoreRule};
 use crate::domain::reviews::{next_state, CardState};
 use crate::error::{AppError, AppResult};
 
@@ -60,7 +64,7 @@ pub fn on_answer(
                 mu: prior.ability,
                 var: prior.variance,
             }
-            .update(item.difficulty, correct);
+            .update_logit(item_difficulty(item), correct);
             AreaWrite {
                 row: MasteryRow {
                     ability: b.mu,
@@ -111,6 +115,13 @@ pub fn on_answer(
                 .any(|r| r.stale && r.row.area_kind == "domain" && r.row.area == item.domain),
         ),
     }
+}
+
+/// The difficulty the learner model uses for an item, in logits: its version's calibrated
+/// difficulty where calibration has one, else its author difficulty's prior.
+pub fn item_difficulty(item: &ItemRow) -> f64 {
+    item.calib_difficulty
+        .unwrap_or_else(|| difficulty_offset(item.difficulty))
 }
 
 pub struct AreaView {
@@ -237,24 +248,74 @@ pub async fn history(pool: &PgPool, user_id: Uuid, days: i64) -> AppResult<Vec<S
     Ok(db::history(&mut conn, user_id, since).await?)
 }
 
-/// Predicted exam score for a blueprint from the per-domain beliefs (Monte Carlo, fixed seed).
+/// Predicted exam score for a blueprint from the per-area beliefs (Monte Carlo, fixed seed), on
+/// the typical form the blueprint draws from the bank (its scored questions, both weightings,
+/// calibrated difficulties), scored as its attempts are: equated where the blueprint has a pass
+/// ability, else linear. Also predicts each exam-guide domain.
 pub async fn readiness_for(
     pool: &PgPool,
     user_id: Uuid,
     blueprint: &str,
 ) -> AppResult<(Readiness, i32)> {
-    let bp = catalog::blueprint(pool, blueprint).await?.ok_or_else(|| {
-        AppError::validation("blueprint", format!("unknown blueprint `{blueprint}`"))
-    })?;
+    let mut conn = pool.acquire().await?;
+    let bp = catalog::blueprint_in(&mut conn, blueprint)
+        .await?
+        .ok_or_else(|| {
+            AppError::validation("blueprint", format!("unknown blueprint `{blueprint}`"))
+        })?;
+    let measure = catalog::blueprint_measure(&mut conn, blueprint)
+        .await?
+        .unwrap_or_default();
+    let pass_ability = calibration::pass_abilities(&mut conn, std::slice::from_ref(&bp.slug))
+        .await?
+        .into_iter()
+        .find_map(|(_, p)| p);
+    let bank: Vec<FormItem> = calibration::operational_difficulties(&mut conn)
+        .await?
+        .into_iter()
+        .map(|q| FormItem {
+            b: q.calibrated.unwrap_or_else(|| prior_logit(q.difficulty)),
+            area: q.area,
+            exam_domain: q.exam_domain,
+        })
+        .collect();
+    drop(conn);
     let weights: BTreeMap<String, f64> =
         serde_json::from_value(bp.domain_weights).unwrap_or_default();
+    let scored = usize::try_from(bp.question_count - measure.unscored.max(0))
+        .ok()
+        .filter(|n| *n > 0)
+        .unwrap_or(bp.question_count.max(0) as usize);
+    let rule = match pass_ability {
+        Some(theta_pass) if bp.scaled => ScoreRule::Equated {
+            theta_pass,
+            spec: ScaleSpec {
+                pass_scaled: bp.pass_mark,
+                ..ScaleSpec::default()
+            },
+        },
+        _ => ScoreRule::Linear,
+    };
     let beliefs = beliefs(pool, user_id).await?;
+    let pass_mark = bp.pass_mark;
     let r = tokio::task::spawn_blocking(move || {
-        readiness(&beliefs, &weights, bp.question_count as usize, bp.pass_mark)
+        let form = Form::typical(
+            &bank,
+            &weights,
+            &measure.exam_domain_weights.0,
+            scored,
+            rule,
+            pass_mark,
+        );
+        readiness(
+            &beliefs,
+            &form,
+            &crate::domain::readiness::Population::default(),
+        )
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
-    Ok((r, bp.pass_mark))
+    Ok((r, pass_mark))
 }
 
 pub async fn due(pool: &PgPool, user_id: Uuid, limit: i64) -> AppResult<Vec<DueRow>> {

@@ -62,6 +62,9 @@ struct DashboardPage {
     low: i64,
     high: i64,
     pass_percent: i64,
+    /// Per exam-guide domain, in the guide's order: (name, predicted percent, likely range,
+    /// chance of "meets competencies" in percent).
+    exam_rows: Vec<(String, i64, String, i64)>,
     lines: Vec<Line>,
     days: usize,
     due: usize,
@@ -100,6 +103,26 @@ async fn dashboard(
         })
         .collect::<Vec<_>>();
     let (r, _) = learning::readiness_for(&state.pool, uid, "dva-c02").await?;
+    let names: BTreeMap<String, String> = crate::services::catalog::exam_domains(&state.pool)
+        .await?
+        .into_iter()
+        .map(|d| (d.slug, d.name))
+        .collect();
+    let exam_rows = r
+        .exam_domains
+        .iter()
+        .map(|d| {
+            (
+                names
+                    .get(&d.exam_domain)
+                    .cloned()
+                    .unwrap_or_else(|| d.exam_domain.clone()),
+                d.predicted_percent.round() as i64,
+                format!("{:.0}–{:.0}%", d.interval.0, d.interval.1),
+                (d.meets_probability * 100.0).round() as i64,
+            )
+        })
+        .collect();
     let history = learning::history(&state.pool, uid, 30).await?;
     let mut days: Vec<chrono::NaiveDate> = history.iter().map(|h| h.day).collect();
     days.sort();
@@ -157,6 +180,7 @@ async fn dashboard(
         low: r.interval.0.round() as i64,
         high: r.interval.1.round() as i64,
         pass_percent: (r.pass_probability * 100.0).round() as i64,
+        exam_rows,
         lines,
         days: days.len(),
         due,

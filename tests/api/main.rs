@@ -25,5 +25,6 @@ mod ops;
 mod pages;
 mod processes;
 mod questions;
+mod readiness;
 mod scenario;
 mod seeding;

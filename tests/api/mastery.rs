@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use crate::attempts::{key, put_answer, seed_fixture, started};
 use crate::helpers::{bearer, browser, browser_login, error_fields, problem, TestApp};
 
-async fn get(app: &TestApp, who: &Value, path: &str) -> Value {
+pub(crate) async fn get(app: &TestApp, who: &Value, path: &str) -> Value {
     let r = app
         .get(path)
         .header("authorization", bearer(who))
@@ -17,7 +17,7 @@ async fn get(app: &TestApp, who: &Value, path: &str) -> Value {
     r.json().await.unwrap()
 }
 
-fn domain<'a>(m: &'a Value, d: &str) -> &'a Value {
+pub(crate) fn domain<'a>(m: &'a Value, d: &str) -> &'a Value {
     m["domains"]
         .as_array()
         .unwrap()
@@ -27,7 +27,7 @@ fn domain<'a>(m: &'a Value, d: &str) -> &'a Value {
 }
 
 /// Answers every question of a fresh practice attempt in `d`, right or wrong.
-async fn answer_all(
+pub(crate) async fn answer_all(
     app: &TestApp,
     pool: &PgPool,
     who: &Value,
