@@ -20,5 +20,6 @@ pub mod metrics;
 pub mod seed;
 pub mod services;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod web;

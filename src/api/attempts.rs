@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::db::attempts::ItemRow;
 use crate::error::{AppError, AppResult, Problem};
 use crate::services::exams::{self as svc, AnswerInput, AttemptState, StartRequest};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(start)

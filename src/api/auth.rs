@@ -15,7 +15,7 @@ use crate::domain::user::Role;
 use crate::error::{AppResult, Problem};
 use crate::services::accounts::{self, NewAccount};
 use crate::services::sessions::{self, Limits, Session};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register)

@@ -12,7 +12,7 @@ use crate::auth::AuthUser;
 use crate::db::cohorts::{CohortRow, ExamRow};
 use crate::error::{AppResult, Problem};
 use crate::services::cohorts as svc;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)

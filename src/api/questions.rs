@@ -13,7 +13,7 @@ use crate::db::questions::{ListFilter, QuestionRow, ReportRow};
 use crate::domain::question::{BankItem, QuestionDraft};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::services::questions as svc;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)

@@ -17,7 +17,7 @@ use crate::domain::user::Role;
 use crate::error::AppError;
 use crate::services::accounts::NewAccount;
 use crate::services::sessions::{self, Limits};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/register", web::get().to(register_form))

@@ -17,7 +17,7 @@ use crate::db::catalog::{self, BlueprintRow};
 use crate::db::cohorts::{CohortRow, MemberRow};
 use crate::error::AppError;
 use crate::services::cohorts::{self as svc, ExamView, GroupArea, Window, PASS_SHARE};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/cohorts", web::get().to(index))

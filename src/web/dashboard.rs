@@ -13,7 +13,7 @@ use crate::db::attempts::AttemptSummary;
 use crate::domain::mastery::Belief;
 use crate::error::AppError;
 use crate::services::{exams, learning, practice};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(dashboard))

@@ -20,7 +20,7 @@ use crate::db::attempts::ItemRow;
 use crate::db::catalog::{self, BlueprintRow};
 use crate::error::AppError;
 use crate::services::exams::{self as svc, AnswerInput, StartRequest};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/exams/new", web::get().to(new_form))

@@ -17,7 +17,7 @@ use crate::domain::question::{OptionDraft, QuestionDraft, EXAM_DOMAINS, TASKS};
 use crate::error::AppError;
 use crate::services::accounts::require_role;
 use crate::services::questions as svc;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/questions", web::get().to(browse))

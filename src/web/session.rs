@@ -16,7 +16,7 @@ use crate::auth::random_token;
 use crate::domain::user::Role;
 use crate::error::AppError;
 use crate::services::sessions;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "exambank_session";
 pub const CSRF_COOKIE: &str = "exambank_csrf";
