@@ -169,7 +169,7 @@ pub struct ListQuery {
 }
 
 fn enc(s: &str) -> String {
-    crate::web::session::urlencode(s).replace('/', "%2F")
+    crate::http::urlencode(s).replace('/', "%2F")
 }
 
 fn next_link(q: &ListQuery, cursor: &str, limit: i64) -> String {
