@@ -15,5 +15,6 @@ pub mod notes;
 pub mod password_resets;
 pub mod practice;
 pub mod questions;
+pub mod results;
 pub mod seeding;
 pub mod sessions;
