@@ -8,10 +8,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::users::UserRow;
 use crate::domain::user::Role;
 use crate::error::{AppResult, Problem};
 use crate::http::client_ip;
+use crate::services::accounts::UserRow;
 use crate::services::accounts::{self, NewAccount};
 use crate::services::sessions::{self, Limits, Session};
 use crate::state::AppState;

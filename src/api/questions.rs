@@ -9,10 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::questions::{ListFilter, QuestionRow, ReportRow};
 use crate::domain::question::{BankItem, QuestionDraft};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::services::questions as svc;
+use crate::services::questions::{ListFilter, QuestionRow, ReportRow};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {

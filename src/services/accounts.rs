@@ -5,11 +5,13 @@ use sqlx::PgPool;
 
 use crate::auth::password;
 use crate::config::{CreateUserArgs, RoleArg};
-use crate::db::users::{self, UserListRow, UserRow};
+use crate::db::users;
 use crate::db::{password_resets, rate_limits};
 use crate::domain::user::{parse_display_name, Email, Role};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::sessions::{self, Limits};
+
+pub use crate::db::users::{UserListRow, UserRow};
 
 pub struct NewAccount {
     pub email: String,

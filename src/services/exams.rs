@@ -19,8 +19,8 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::answer_batch::{AnswerBatcher, Saved};
 use crate::services::answer_cache::{AnswerCache, CachedAttempt};
 
-/// An attempt's question as its state carries it (handlers render these).
-pub use crate::db::attempts::ItemRow;
+/// The rows the handlers render: an attempt's questions and the list of attempts.
+pub use crate::db::attempts::{AttemptSummary, ItemRow};
 
 /// Answers are accepted this long after the deadline (network latency, clock skew).
 pub const GRACE_SECS: i64 = 5;

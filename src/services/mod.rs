@@ -12,6 +12,7 @@ pub mod finalize_batch;
 pub mod idempotency;
 pub mod learning;
 pub mod notes;
+pub mod ops;
 pub mod password_resets;
 pub mod practice;
 pub mod questions;

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::session::SessionView;
 use super::{render_form, Csrf, CsrfOnly, PageError, PageUser};
-use crate::db::users::UserListRow;
 use crate::services::accounts;
+use crate::services::accounts::UserListRow;
 use crate::services::password_resets::{self, IssuedLink};
 use crate::state::AppState;
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::session::SessionView;
 use super::{render_form, see_other, Csrf, PageError, PageUser};
-use crate::db::catalog;
+use crate::services::catalog;
 use crate::services::cohorts::{self as svc, Window};
 use crate::state::AppState;
 

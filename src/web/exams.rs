@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::session::SessionView;
 use super::{render, render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
-use crate::db::catalog::{self, BlueprintRow};
 use crate::error::AppError;
+use crate::services::catalog::{self, BlueprintRow};
 use crate::services::exams::{self as svc, AnswerInput, ItemRow, StartRequest};
 use crate::services::results::{self, AttemptResult, ReviewQuestion};
 use crate::state::AppState;
@@ -55,7 +55,7 @@ async fn new_page(
         .await?
         .into_iter()
         .map(|mut b| {
-            b.name = super::blueprint_name(&b, &domains);
+            b.name = catalog::blueprint_name(&b, &domains);
             b
         })
         .collect();

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::session::SessionView;
 use super::{render, MaybeUser, PageError};
-use crate::db::catalog::{self, DomainRow};
+use crate::services::catalog::{self, DomainRow};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
