@@ -12,20 +12,19 @@ use utoipa::ToSchema;
 
 use crate::telemetry::current_request_id;
 
-/// One invalid field of a request body or query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `options[2].rationale`.
-    pub field: String,
-    pub message: String,
-}
+pub use crate::domain::validation::FieldError;
 
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+/// The OpenAPI shape of [`FieldError`] (the domain type carries no schema).
+pub mod schema {
+    use serde::Serialize;
+    use utoipa::ToSchema;
+
+    /// One invalid field of a request body or query.
+    #[derive(Serialize, ToSchema)]
+    pub struct FieldError {
+        /// JSON path of the field, e.g. `options[2].rationale`.
+        pub field: String,
+        pub message: String,
     }
 }
 
@@ -43,6 +42,7 @@ pub struct Problem {
     pub request_id: Option<String>,
     /// One entry per invalid field (validation problems only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<schema::FieldError>)]
     pub errors: Vec<FieldError>,
 }
 

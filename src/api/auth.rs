@@ -50,6 +50,7 @@ pub struct UserDto {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
+    #[schema(value_type = super::schemas::Role)]
     pub role: Role,
 }
 

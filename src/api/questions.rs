@@ -264,7 +264,7 @@ pub async fn get_one(
 #[utoipa::path(
     operation_id = "createQuestion",
     tag = "questions",
-    request_body = QuestionDraft,
+    request_body = super::schemas::QuestionDraft,
     security(("bearer" = [])),
     responses((status = 201, body = QuestionDto), (status = 403, body = Problem), (status = 422, body = Problem))
 )]
@@ -284,7 +284,7 @@ pub async fn create(
 #[utoipa::path(
     operation_id = "updateQuestion",
     tag = "questions",
-    request_body = QuestionDraft,
+    request_body = super::schemas::QuestionDraft,
     security(("bearer" = [])),
     responses((status = 200, body = QuestionDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem))
 )]
@@ -329,6 +329,7 @@ pub struct FormatQuery {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct BankDocument {
+    #[schema(value_type = Vec<super::schemas::BankItem>)]
     pub questions: Vec<BankItem>,
 }
 
