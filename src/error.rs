@@ -264,6 +264,17 @@ mod tests {
     }
 
     #[test]
+    fn the_field_error_schema_describes_what_is_sent() {
+        use utoipa::PartialSchema;
+        let sent = serde_json::to_value(FieldError::new("email", "not an email address")).unwrap();
+        let schema = serde_json::to_value(schema::FieldError::schema()).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        assert_eq!(keys(&sent), keys(&schema["properties"]));
+    }
+
+    #[test]
     fn internal_errors_do_not_leak_their_cause() {
         let e = AppError::Internal(anyhow::anyhow!("secret connection string postgres://x"));
         let p = e.to_problem();

@@ -64,3 +64,94 @@ pub struct BankItem {
     #[serde(flatten)]
     pub draft: QuestionDraft,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+    use utoipa::PartialSchema;
+
+    use crate::domain::question as domain;
+    use crate::domain::user::Role as DomainRole;
+
+    fn properties(schema: Value) -> BTreeSet<String> {
+        schema["properties"]
+            .as_object()
+            .expect("an object schema")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn keys(v: Value) -> BTreeSet<String> {
+        v.as_object().expect("an object").keys().cloned().collect()
+    }
+
+    fn draft() -> domain::QuestionDraft {
+        // every field set, so that none is skipped when serialized: a field added to the
+        // domain type fails to compile here until its mirror has it too
+        domain::QuestionDraft {
+            domain: "s3".into(),
+            tags: vec!["versioning".into()],
+            kind: "single".into(),
+            difficulty: 2,
+            stem: "Which?".into(),
+            options: vec![domain::OptionDraft {
+                text: "A".into(),
+                correct: true,
+                rationale: "because".into(),
+            }],
+            explanation: "why".into(),
+            references: vec!["https://docs.aws.amazon.com/".into()],
+            exam_domain: "development".into(),
+            task: Some("1.1".into()),
+            last_verified: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
+            note: Some("s3#versioning".into()),
+        }
+    }
+
+    #[test]
+    fn mirrors_describe_every_field_the_domain_types_send() {
+        let d = draft();
+        let value = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            keys(value.clone()),
+            properties(serde_json::to_value(super::QuestionDraft::schema()).unwrap())
+        );
+        assert_eq!(
+            keys(value["options"][0].clone()),
+            properties(serde_json::to_value(super::OptionDraft::schema()).unwrap())
+        );
+        let item = domain::BankItem {
+            slug: Some("s3-versioning".into()),
+            draft: d,
+        };
+        let bank = serde_json::to_value(super::BankItem::schema()).unwrap();
+        let own = properties(bank["allOf"][1].clone());
+        let mut described = keys(value);
+        described.extend(own);
+        assert_eq!(keys(serde_json::to_value(&item).unwrap()), described);
+    }
+
+    #[test]
+    fn the_role_mirror_has_the_domain_roles() {
+        let every = [
+            DomainRole::Learner,
+            DomainRole::Instructor,
+            DomainRole::Admin,
+        ];
+        for r in every {
+            // a new role fails to compile here until the mirror has it
+            match r {
+                DomainRole::Learner | DomainRole::Instructor | DomainRole::Admin => {}
+            }
+        }
+        let sent: Vec<Value> = every
+            .iter()
+            .map(|r| serde_json::to_value(r).unwrap())
+            .collect();
+        let schema = serde_json::to_value(super::Role::schema()).unwrap();
+        assert_eq!(schema["enum"].as_array().unwrap(), &sent);
+    }
+}
