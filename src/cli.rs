@@ -66,7 +66,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::telemetry::init(LogFormat::Pretty);
             let pool = connect(&args.db).await?;
             crate::db::migrate(&pool).await?;
-            let user = crate::services::accounts::create_user_cli(&pool, &args).await?;
+            let input = crate::services::accounts::NewAccount {
+                email: args.email,
+                password: args.password,
+                display_name: args.name,
+                role: args.role.into(),
+            };
+            let user = crate::services::accounts::create_user_cli(&pool, input).await?;
             println!(
                 "created {} ({}) with role {}",
                 user.email, user.id, user.role
@@ -77,7 +83,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::telemetry::init(LogFormat::Pretty);
             let pool = connect(&args.db).await?;
             crate::db::migrate(&pool).await?;
-            let link = crate::services::password_resets::issue_cli(&pool, &args).await?;
+            let link = crate::services::password_resets::issue_cli(
+                &pool,
+                &args.email,
+                args.reset_ttl_minutes,
+            )
+            .await?;
             println!("one-time password reset link for {}:", link.email);
             println!("{}", link.path);
             println!(

@@ -203,3 +203,24 @@ pub struct ResetPasswordArgs {
     #[arg(long, env = "EXAMBANK_RESET_TTL_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..=10080))]
     pub reset_ttl_minutes: i64,
 }
+
+impl From<&ServeArgs> for crate::services::sessions::Limits {
+    fn from(s: &ServeArgs) -> Self {
+        crate::services::sessions::Limits {
+            per_account: s.login_limit_per_account,
+            per_address: s.login_limit_per_address,
+            window_secs: s.rate_window_secs,
+        }
+    }
+}
+
+impl From<RoleArg> for crate::domain::user::Role {
+    fn from(r: RoleArg) -> Self {
+        use crate::domain::user::Role;
+        match r {
+            RoleArg::Learner => Role::Learner,
+            RoleArg::Instructor => Role::Instructor,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}

@@ -12,20 +12,19 @@ use utoipa::ToSchema;
 
 use crate::telemetry::current_request_id;
 
-/// One invalid field of a request body or query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `options[2].rationale`.
-    pub field: String,
-    pub message: String,
-}
+pub use crate::domain::validation::FieldError;
 
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+/// The OpenAPI shape of [`FieldError`] (the domain type carries no schema).
+pub mod schema {
+    use serde::Serialize;
+    use utoipa::ToSchema;
+
+    /// One invalid field of a request body or query.
+    #[derive(Serialize, ToSchema)]
+    pub struct FieldError {
+        /// JSON path of the field, e.g. `options[2].rationale`.
+        pub field: String,
+        pub message: String,
     }
 }
 
@@ -43,6 +42,7 @@ pub struct Problem {
     pub request_id: Option<String>,
     /// One entry per invalid field (validation problems only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<schema::FieldError>)]
     pub errors: Vec<FieldError>,
 }
 
@@ -261,6 +261,17 @@ mod tests {
         assert_eq!(p.status, 422);
         assert_eq!(p.errors.len(), 2);
         assert!(p.detail.contains("email") && p.detail.contains("password"));
+    }
+
+    #[test]
+    fn the_field_error_schema_describes_what_is_sent() {
+        use utoipa::PartialSchema;
+        let sent = serde_json::to_value(FieldError::new("email", "not an email address")).unwrap();
+        let schema = serde_json::to_value(schema::FieldError::schema()).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        assert_eq!(keys(&sent), keys(&schema["properties"]));
     }
 
     #[test]

@@ -14,23 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api;
 use crate::config::{Environment, ServeArgs};
 use crate::metrics::Metrics;
-
-/// Shared, cheap-to-clone state of every worker. Nothing here is state that matters across
-/// processes: several servers can run against one database.
-pub struct AppState {
-    pub pool: PgPool,
-    pub metrics: Metrics,
-    pub settings: Arc<ServeArgs>,
-    pub jwt_secret: SecretString,
-    /// The study notes, rendered once at startup.
-    pub notes: Arc<crate::services::notes::NotesCatalog>,
-    /// Open attempts as this process last saw them (answer saves in one round trip).
-    pub answers: Arc<crate::services::answer_cache::AnswerCache>,
-    /// This worker's answer saves, written in batches.
-    pub saves: Arc<crate::services::answer_batch::AnswerBatcher>,
-    /// This worker's submits, finalized in batches.
-    pub finals: Arc<crate::services::finalize_batch::FinalizeBatcher>,
-}
+use crate::state::AppState;
 
 pub struct Application {
     port: u16,

@@ -11,10 +11,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::attempts::ItemRow;
 use crate::error::{AppError, AppResult, Problem};
-use crate::services::exams::{self as svc, AnswerInput, AttemptState, StartRequest};
-use crate::startup::AppState;
+use crate::services::exams::{self as svc, AnswerInput, AttemptState, ItemRow, StartRequest};
+use crate::services::results::{self, AttemptResult, DomainResult, ReviewQuestion};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(start)
@@ -372,8 +372,46 @@ pub struct ResultDto {
     pub pacing: PacingDto,
 }
 
+impl From<DomainResult> for DomainResultDto {
+    fn from(d: DomainResult) -> Self {
+        DomainResultDto {
+            domain: d.domain,
+            correct: d.correct,
+            total: d.total,
+            percent: d.percent,
+            verdict: d.verdict,
+        }
+    }
+}
+
+impl From<AttemptResult> for ResultDto {
+    fn from(r: AttemptResult) -> Self {
+        ResultDto {
+            attempt_id: r.attempt_id,
+            correct: r.correct,
+            total: r.total,
+            answered: r.answered,
+            percent: r.percent,
+            scaled_score: r.scaled_score,
+            pass_mark: r.pass_mark,
+            passed: r.passed,
+            domains: r.domains.into_iter().map(Into::into).collect(),
+            exam_domains: r.exam_domains.into_iter().map(Into::into).collect(),
+            scored: r.scored,
+            unscored: r.unscored,
+            ability: r.ability,
+            pacing: PacingDto {
+                total_time_ms: r.pacing.total_time_ms,
+                average_ms: r.pacing.average_ms,
+                budget_ms_per_question: r.pacing.budget_ms_per_question,
+                over_budget: r.pacing.over_budget,
+            },
+        }
+    }
+}
+
 fn to_result(v: serde_json::Value) -> AppResult<ResultDto> {
-    serde_json::from_value(v).map_err(|e| AppError::Internal(anyhow::anyhow!("stored result: {e}")))
+    results::parse_result(v).map(ResultDto::from)
 }
 
 /// Finalize once; repeated and concurrent calls return the same result.
@@ -398,7 +436,7 @@ pub async fn result(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let v = svc::result(&state.pool, user.id, id.into_inner()).await?;
+    let v = results::attempt_result(&state.pool, user.id, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(to_result(v)?))
 }
 
@@ -449,56 +487,37 @@ pub struct ReviewDto {
     pub questions: Vec<ReviewItem>,
 }
 
-pub fn review_items(items: &[ItemRow], filter: Option<&str>) -> Vec<ReviewItem> {
-    items
-        .iter()
-        .filter(|i| match filter {
-            Some("wrong") => !svc::is_correct_for(i),
-            Some("flagged") => i.flagged,
-            _ => true,
-        })
-        .map(|i| ReviewItem {
-            position: i.position,
-            question_id: i.question_id,
-            version: i.version,
-            domain: i.domain.clone(),
-            exam_domain: i.exam_domain.clone(),
-            scored: i.scored,
-            kind: i.kind.clone(),
-            stem: i.stem.clone(),
-            options: i
-                .option_order
-                .iter()
-                .map(|id| {
-                    let o = i.option(id);
-                    ReviewOption {
-                        id: id.clone(),
-                        text: o
-                            .and_then(|o| o["text"].as_str())
-                            .unwrap_or_default()
-                            .into(),
-                        correct: o.and_then(|o| o["correct"].as_bool()).unwrap_or(false),
-                        rationale: o
-                            .and_then(|o| o["rationale"].as_str())
-                            .unwrap_or_default()
-                            .into(),
-                    }
+impl From<ReviewQuestion> for ReviewItem {
+    fn from(q: ReviewQuestion) -> Self {
+        ReviewItem {
+            position: q.position,
+            question_id: q.question_id,
+            version: q.version,
+            domain: q.domain,
+            exam_domain: q.exam_domain,
+            scored: q.scored,
+            kind: q.kind,
+            stem: q.stem,
+            options: q
+                .options
+                .into_iter()
+                .map(|o| ReviewOption {
+                    id: o.id,
+                    text: o.text,
+                    correct: o.correct,
+                    rationale: o.rationale,
                 })
                 .collect(),
-            choices: i.choices.clone(),
-            correct_choices: svc::correct_choices(i),
-            correct: svc::is_correct_for(i),
-            flagged: i.flagged,
-            time_spent_ms: i.time_spent_ms,
-            explanation: i.explanation.clone(),
-            note: i.note.clone(),
-            note_url: i
-                .note
-                .as_ref()
-                .and_then(|n| n.split_once('#'))
-                .map(|(d, a)| format!("/notes/{d}#{a}")),
-        })
-        .collect()
+            choices: q.choices,
+            correct_choices: q.correct_choices,
+            correct: q.correct,
+            flagged: q.flagged,
+            time_spent_ms: q.time_spent_ms,
+            explanation: q.explanation,
+            note: q.note,
+            note_url: q.note_url,
+        }
+    }
 }
 
 /// Every question with the learner's answer, the correct one, rationales, explanation, time
@@ -533,6 +552,9 @@ pub async fn review(
     Ok(HttpResponse::Ok().json(ReviewDto {
         attempt_id: s.attempt.id,
         result: to_result(stored)?,
-        questions: review_items(&s.items, filter),
+        questions: results::review_questions(&s.items, filter)
+            .into_iter()
+            .map(ReviewItem::from)
+            .collect(),
     }))
 }

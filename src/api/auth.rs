@@ -1,7 +1,5 @@
 //! `/auth/*` and `/me`, `/users/{id}`: accounts and tokens.
 
-use std::net::IpAddr;
-
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -10,12 +8,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::users::UserRow;
 use crate::domain::user::Role;
 use crate::error::{AppResult, Problem};
+use crate::http::client_ip;
+use crate::services::accounts::UserRow;
 use crate::services::accounts::{self, NewAccount};
 use crate::services::sessions::{self, Limits, Session};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register)
@@ -51,6 +50,7 @@ pub struct UserDto {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
+    #[schema(value_type = super::schemas::Role)]
     pub role: Role,
 }
 
@@ -93,25 +93,6 @@ impl From<Session> for TokenResponse {
 pub struct UpdateUserRequest {
     /// `learner`, `instructor` or `admin`.
     pub role: String,
-}
-
-/// The client's address: the TCP peer, or the first X-Forwarded-For hop when configured to
-/// trust a proxy.
-pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
-    if trust_proxy {
-        if let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
-    }
-    req.peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 
 /// Create a learner account; 201 with tokens.

@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
-use crate::db::catalog as db;
 use crate::error::{AppResult, Problem};
-use crate::startup::AppState;
+use crate::services::catalog;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_domains)
@@ -76,7 +76,7 @@ pub async fn list_exam_domains(
     state: web::Data<AppState>,
     _user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let rows = crate::services::catalog::exam_domains(&state.pool).await?;
+    let rows = catalog::exam_domains(&state.pool).await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()
             .map(|r| ExamDomainDto {
@@ -93,7 +93,7 @@ pub async fn list_exam_domains(
     operation_id = "listDomains",tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<DomainDto>), (status = 401, body = Problem), (status = 503, body = Problem)))]
 #[get("/domains")]
 pub async fn list_domains(state: web::Data<AppState>, _user: AuthUser) -> AppResult<HttpResponse> {
-    let rows = db::list_domains(&state.pool).await?;
+    let rows = catalog::list_domains(&state.pool).await?;
     let out: Vec<DomainDto> = rows
         .into_iter()
         .map(|r| DomainDto {
@@ -111,7 +111,7 @@ pub async fn list_domains(state: web::Data<AppState>, _user: AuthUser) -> AppRes
     operation_id = "listTags",tag = "catalog", security(("bearer" = [])), responses((status = 200, body = Vec<TagDto>), (status = 401, body = Problem)))]
 #[get("/tags")]
 pub async fn list_tags(state: web::Data<AppState>, _user: AuthUser) -> AppResult<HttpResponse> {
-    let rows = db::list_tags(&state.pool).await?;
+    let rows = catalog::list_tags(&state.pool).await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()
             .map(|(tag, count)| TagDto { tag, count })
@@ -127,15 +127,15 @@ pub async fn list_blueprints(
     state: web::Data<AppState>,
     _user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let rows = crate::services::catalog::blueprints(&state.pool).await?;
+    let rows = catalog::blueprints(&state.pool).await?;
     let out: Vec<BlueprintDto> = rows
         .into_iter()
         .map(|(r, m)| {
             let raw: BTreeMap<String, f64> =
                 serde_json::from_value(r.domain_weights).unwrap_or_default();
-            let domain_weights = crate::services::catalog::normalised(&raw);
+            let domain_weights = catalog::normalised(&raw);
             BlueprintDto {
-                exam_domain_weights: crate::services::catalog::normalised(&m.exam_domain_weights),
+                exam_domain_weights: catalog::normalised(&m.exam_domain_weights),
                 unscored: m.unscored,
                 slug: r.slug,
                 name: r.name,

@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use crate::api::attempts::AttemptDto;
 use crate::auth::AuthUser;
-use crate::db::cohorts::{CohortRow, ExamRow};
 use crate::error::{AppResult, Problem};
 use crate::services::cohorts as svc;
-use crate::startup::AppState;
+use crate::services::cohorts::{CohortRow, ExamRow};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create)

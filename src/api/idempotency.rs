@@ -13,7 +13,7 @@ use super::IDEMPOTENT_CREATES;
 use crate::auth::tokens::verify_access;
 use crate::error::AppError;
 use crate::services::idempotency::{self as svc, Begin, Recorded};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 /// Set on a replayed response.

@@ -14,7 +14,7 @@ use crate::domain::mastery::Belief;
 use crate::error::{AppError, AppResult, Problem};
 use crate::services::learning::{self, AreaView};
 use crate::services::{exams, practice};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(mastery)

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod mastery;
 pub mod ops;
 pub mod questions;
+pub mod schemas;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -30,7 +31,7 @@ use crate::error::{AppError, FieldError, Problem};
 timed mock exams, mastery and cohorts. Errors are RFC 9457 `application/problem+json`."
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, crate::error::schema::FieldError)),
     tags(
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "auth", description = "Accounts and tokens"),

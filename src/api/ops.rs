@@ -7,7 +7,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::startup::AppState;
+use crate::services::ops;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(healthz).service(readyz);
@@ -38,20 +39,16 @@ pub async fn healthz() -> HttpResponse {
     operation_id = "readyz",tag = "ops", responses((status = 200, body = Health), (status = 503, body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ping = tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query("SELECT 1").execute(&state.pool),
-    )
-    .await;
-    match ping {
-        Ok(Ok(_)) => HttpResponse::Ok().json(Health {
+    if ops::database_ready(&state.pool, Duration::from_secs(2)).await {
+        HttpResponse::Ok().json(Health {
             status: "ok",
             database: Some("up"),
-        }),
-        _ => HttpResponse::ServiceUnavailable().json(Health {
+        })
+    } else {
+        HttpResponse::ServiceUnavailable().json(Health {
             status: "unavailable",
             database: Some("down"),
-        }),
+        })
     }
 }
 

@@ -9,11 +9,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::db::questions::{ListFilter, QuestionRow, ReportRow};
 use crate::domain::question::{BankItem, QuestionDraft};
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::services::questions as svc;
-use crate::startup::AppState;
+use crate::services::questions::{ListFilter, QuestionRow, ReportRow};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -169,7 +169,7 @@ pub struct ListQuery {
 }
 
 fn enc(s: &str) -> String {
-    crate::web::session::urlencode(s).replace('/', "%2F")
+    crate::http::urlencode(s).replace('/', "%2F")
 }
 
 fn next_link(q: &ListQuery, cursor: &str, limit: i64) -> String {
@@ -264,7 +264,7 @@ pub async fn get_one(
 #[utoipa::path(
     operation_id = "createQuestion",
     tag = "questions",
-    request_body = QuestionDraft,
+    request_body = super::schemas::QuestionDraft,
     security(("bearer" = [])),
     responses((status = 201, body = QuestionDto), (status = 403, body = Problem), (status = 422, body = Problem))
 )]
@@ -284,7 +284,7 @@ pub async fn create(
 #[utoipa::path(
     operation_id = "updateQuestion",
     tag = "questions",
-    request_body = QuestionDraft,
+    request_body = super::schemas::QuestionDraft,
     security(("bearer" = [])),
     responses((status = 200, body = QuestionDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem))
 )]
@@ -329,6 +329,7 @@ pub struct FormatQuery {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct BankDocument {
+    #[schema(value_type = Vec<super::schemas::BankItem>)]
     pub questions: Vec<BankItem>,
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::tokens::verify_access;
 use crate::domain::user::Role;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A caller with a valid access token (`Authorization: Bearer …`).
 #[derive(Debug, Clone, Copy)]

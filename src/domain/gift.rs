@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::question::{BankItem, OptionDraft, QuestionDraft};
-use crate::error::FieldError;
+use super::validation::FieldError;
 
 /// The comment line that carries our metadata.
 const META: &str = "// exambank:";

@@ -14,3 +14,4 @@ pub mod scoring;
 pub mod slug;
 pub mod two_way;
 pub mod user;
+pub mod validation;

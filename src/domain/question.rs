@@ -4,12 +4,11 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use super::slug::{is_slug, TAG_MAX};
-use crate::error::FieldError;
+use super::validation::FieldError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// One correct option of four.
@@ -106,7 +105,7 @@ pub const MAX_OPTION: usize = 1000;
 pub const MAX_TEXT: usize = 4000;
 
 /// One option as an author writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OptionDraft {
     pub text: String,
     pub correct: bool,
@@ -114,12 +113,11 @@ pub struct OptionDraft {
 }
 
 /// A question as an author sends it (API, JSON export items, bank files).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuestionDraft {
     pub domain: String,
     #[serde(default)]
     pub tags: Vec<String>,
-    #[schema(value_type = String, example = "single")]
     pub kind: String,
     #[serde(deserialize_with = "super::lenient::int")]
     pub difficulty: i64,
@@ -133,7 +131,6 @@ pub struct QuestionDraft {
     /// The exam guide's task statement the question tests, `1.1` … `4.3`; its leading digit
     /// must match `exam_domain`. Required in the bank files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = "2.1")]
     pub task: Option<String>,
     /// Defaults to today.
     #[serde(default)]
@@ -145,7 +142,7 @@ pub struct QuestionDraft {
 
 /// One question in the exchange formats (JSON bank export/import, GIFT): the author shape plus
 /// its stable slug (`id` in the bank files).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BankItem {
     /// Stable slug; optional on import (one is generated when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]

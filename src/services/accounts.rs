@@ -4,12 +4,13 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 
 use crate::auth::password;
-use crate::config::{CreateUserArgs, RoleArg};
-use crate::db::users::{self, UserListRow, UserRow};
+use crate::db::users;
 use crate::db::{password_resets, rate_limits};
 use crate::domain::user::{parse_display_name, Email, Role};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::sessions::{self, Limits};
+
+pub use crate::db::users::{UserListRow, UserRow};
 
 pub struct NewAccount {
     pub email: String,
@@ -47,18 +48,8 @@ pub async fn create(pool: &PgPool, input: NewAccount) -> AppResult<UserRow> {
         .ok_or_else(|| AppError::Conflict("an account with this email already exists".into()))
 }
 
-pub async fn create_user_cli(pool: &PgPool, args: &CreateUserArgs) -> anyhow::Result<UserRow> {
-    let role = match args.role {
-        RoleArg::Learner => Role::Learner,
-        RoleArg::Instructor => Role::Instructor,
-        RoleArg::Admin => Role::Admin,
-    };
-    let input = NewAccount {
-        email: args.email.clone(),
-        password: args.password.clone(),
-        display_name: args.name.clone(),
-        role,
-    };
+/// `exambank create-user`: [`create`], with a refusal told in one line.
+pub async fn create_user_cli(pool: &PgPool, input: NewAccount) -> anyhow::Result<UserRow> {
     create(pool, input).await.map_err(|e| match e {
         AppError::Validation(errs) => anyhow::anyhow!(
             "invalid: {}",

@@ -14,9 +14,11 @@ use uuid::Uuid;
 
 use crate::db::attempts::{NewAttempt, PlannedItem};
 use crate::db::catalog;
-use crate::db::cohorts::{self as db, CohortRow, ExamRow, MemberRow};
+use crate::db::cohorts as db;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::exams::{assemble, assemble_measured, create_attempt, plan, Mode, Recipe};
+
+pub use crate::db::cohorts::{CohortRow, ExamItemRow, ExamRow, LearnerResultRow, MemberRow};
 
 fn not_found() -> AppError {
     AppError::NotFound("no such cohort".into())
@@ -545,14 +547,14 @@ pub async fn extensions(
 }
 
 pub struct LearnerResult {
-    pub row: crate::db::cohorts::LearnerResultRow,
+    pub row: LearnerResultRow,
     /// "not_started", "in_progress", "submitted" or "expired"
     pub status: String,
     pub time_used_seconds: Option<i64>,
 }
 
 pub struct ItemResult {
-    pub item: crate::db::cohorts::ExamItemRow,
+    pub item: ExamItemRow,
     pub stat: crate::domain::itemstats::ItemStat,
 }
 

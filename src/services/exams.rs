@@ -1,5 +1,5 @@
 //! Mock exams: assembling an attempt from a blueprint or a custom mix, saving answers,
-//! finalizing (submit, expiry), results and review.
+//! finalizing (submit, expiry). Results and review: `services::results`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::db::attempts::{self as db, AttemptRow, Candidate, ItemRow, NewAttempt, PlannedItem};
+use crate::db::attempts::{self as db, AttemptRow, Candidate, NewAttempt, PlannedItem};
 use crate::db::catalog;
 use crate::domain::assembly::{allocate, difficulty_split, Shortfall};
 use crate::domain::scoring::{is_correct, score};
@@ -18,6 +18,9 @@ use crate::domain::two_way;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::answer_batch::{AnswerBatcher, Saved};
 use crate::services::answer_cache::{AnswerCache, CachedAttempt};
+
+/// The rows the handlers render: an attempt's questions and the list of attempts.
+pub use crate::db::attempts::{AttemptSummary, ItemRow};
 
 /// Answers are accepted this long after the deadline (network latency, clock skew).
 pub const GRACE_SECS: i64 = 5;
@@ -1303,22 +1306,6 @@ pub fn result_json(attempt: &AttemptRow, items: &[ItemRow], equating: Option<&Eq
             "budget_ms_per_question": BUDGET_MS_PER_QUESTION,
             "over_budget": over,
         },
-    })
-}
-
-/// The result after finalization (409 before: answers never leak). The owner of the attempt,
-/// or the instructor who owns the cohort exam it belongs to.
-pub async fn result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value> {
-    let state = match get(pool, user_id, id).await {
-        Err(AppError::NotFound(m)) => {
-            return crate::services::cohorts::owned_attempt_result(pool, user_id, id)
-                .await?
-                .ok_or(AppError::NotFound(m));
-        }
-        other => other?,
-    };
-    state.attempt.result.ok_or_else(|| {
-        AppError::Conflict("the attempt is still in progress; submit it first".into())
     })
 }
 

@@ -9,7 +9,6 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::auth::{password, random_token, tokens};
-use crate::config::ResetPasswordArgs;
 use crate::db::password_resets::{self, ResetTarget};
 use crate::db::users::{self, UserRow};
 use crate::domain::user::Role;
@@ -85,11 +84,11 @@ pub async fn issue_by_admin(
 }
 
 /// `exambank reset-password --email E`.
-pub async fn issue_cli(pool: &PgPool, args: &ResetPasswordArgs) -> anyhow::Result<IssuedLink> {
+pub async fn issue_cli(pool: &PgPool, email: &str, ttl_minutes: i64) -> anyhow::Result<IssuedLink> {
     let user: Option<UserRow> =
-        users::find_by_email(&mut *pool.acquire().await?, args.email.trim()).await?;
-    let user = user.ok_or_else(|| anyhow::anyhow!("no account with the email {}", args.email))?;
-    issue(pool, user.id, None, args.reset_ttl_minutes)
+        users::find_by_email(&mut *pool.acquire().await?, email.trim()).await?;
+    let user = user.ok_or_else(|| anyhow::anyhow!("no account with the email {}", email))?;
+    issue(pool, user.id, None, ttl_minutes)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.detail()))
 }

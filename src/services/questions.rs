@@ -6,13 +6,15 @@ use std::collections::HashSet;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::db::questions::{self as db, ListFilter, QuestionRow, ReportRow};
+use crate::db::questions as db;
 use crate::domain::question::{BankContext, BankItem, OptionDraft, QuestionDraft};
 use crate::domain::slug::{is_slug, QUESTION_ID_MAX};
 use crate::domain::user::Role;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::accounts::require_role;
 use crate::services::notes::NotesCatalog;
+
+pub use crate::db::questions::{ListFilter, QuestionRow, ReportRow};
 
 pub const AUTHORS: &[Role] = &[Role::Instructor, Role::Admin];
 pub const MAX_PAGE: i64 = 100;

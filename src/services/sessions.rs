@@ -9,7 +9,6 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::auth::{password, random_token, tokens};
-use crate::config::ServeArgs;
 use crate::db::users::UserRow;
 use crate::db::{rate_limits, tokens as db_tokens, users};
 use crate::domain::user::Role;
@@ -21,16 +20,6 @@ pub struct Limits {
     pub per_account: i32,
     pub per_address: i32,
     pub window_secs: i64,
-}
-
-impl From<&ServeArgs> for Limits {
-    fn from(s: &ServeArgs) -> Self {
-        Limits {
-            per_account: s.login_limit_per_account,
-            per_address: s.login_limit_per_address,
-            window_secs: s.rate_window_secs,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use crate::error::{AppError, FieldError};
 use crate::services::accounts::{self, PasswordChange};
 use crate::services::password_resets;
 use crate::services::sessions::Limits;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/account", web::get().to(account))

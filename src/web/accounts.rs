@@ -12,12 +12,12 @@ use super::session::{
     clear_session_cookie, safe_next, session_cookie, SessionView, SESSION_COOKIE,
 };
 use super::{render_form, Csrf, MaybeUser, PageError};
-use crate::api::auth::client_ip;
 use crate::domain::user::Role;
 use crate::error::AppError;
+use crate::http::client_ip;
 use crate::services::accounts::NewAccount;
 use crate::services::sessions::{self, Limits};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/register", web::get().to(register_form))

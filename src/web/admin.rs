@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::session::SessionView;
 use super::{render_form, Csrf, CsrfOnly, PageError, PageUser};
-use crate::db::users::UserListRow;
 use crate::services::accounts;
+use crate::services::accounts::UserListRow;
 use crate::services::password_resets::{self, IssuedLink};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users", web::get().to(users)).route(

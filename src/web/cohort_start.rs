@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use super::session::SessionView;
 use super::{render_form, see_other, Csrf, PageError, PageUser};
-use crate::db::catalog;
+use crate::services::catalog;
 use crate::services::cohorts::{self as svc, Window};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(

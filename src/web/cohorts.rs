@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use super::session::SessionView;
 use super::{render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
-use crate::db::catalog::{self, BlueprintRow};
-use crate::db::cohorts::{CohortRow, MemberRow};
 use crate::error::AppError;
+use crate::services::catalog::{self, BlueprintRow};
 use crate::services::cohorts::{self as svc, ExamView, GroupArea, Window, PASS_SHARE};
-use crate::startup::AppState;
+use crate::services::cohorts::{CohortRow, MemberRow};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/cohorts", web::get().to(index))
@@ -382,7 +382,7 @@ async fn show_page(
     } else {
         vec![]
     };
-    let names = super::blueprint_names(pool).await?;
+    let names = catalog::blueprint_names(pool).await?;
     let exams = svc::exam_views(pool, user.id, id)
         .await?
         .into_iter()
@@ -743,7 +743,7 @@ async fn results_page(
         user: Some(user),
         csrf: csrf.token.clone(),
         exam_id: exam,
-        blueprint: super::blueprint_names(pool)
+        blueprint: catalog::blueprint_names(pool)
             .await?
             .remove(&r.exam.blueprint)
             .unwrap_or_else(|| r.exam.blueprint.clone()),

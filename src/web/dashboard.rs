@@ -9,11 +9,11 @@ use serde::Deserialize;
 
 use super::session::SessionView;
 use super::{render, render_form, Csrf, PageError, PageUser};
-use crate::db::attempts::AttemptSummary;
 use crate::domain::mastery::Belief;
 use crate::error::AppError;
+use crate::services::exams::AttemptSummary;
 use crate::services::{exams, learning, practice};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(dashboard))

@@ -15,12 +15,11 @@ use uuid::Uuid;
 
 use super::session::SessionView;
 use super::{render, render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
-use crate::api::attempts::{review_items, ResultDto, ReviewItem};
-use crate::db::attempts::ItemRow;
-use crate::db::catalog::{self, BlueprintRow};
 use crate::error::AppError;
-use crate::services::exams::{self as svc, AnswerInput, StartRequest};
-use crate::startup::AppState;
+use crate::services::catalog::{self, BlueprintRow};
+use crate::services::exams::{self as svc, AnswerInput, ItemRow, StartRequest};
+use crate::services::results::{self, AttemptResult, ReviewQuestion};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/exams/new", web::get().to(new_form))
@@ -56,7 +55,7 @@ async fn new_page(
         .await?
         .into_iter()
         .map(|mut b| {
-            b.name = super::blueprint_name(&b, &domains);
+            b.name = catalog::blueprint_name(&b, &domains);
             b
         })
         .collect();
@@ -399,7 +398,7 @@ pub struct Bar {
 }
 
 /// Horizontal bars, one per domain, 0–100 % over 300 px, with the pass line.
-pub fn domain_bars(r: &ResultDto) -> Vec<Bar> {
+pub fn domain_bars(r: &AttemptResult) -> Vec<Bar> {
     r.domains
         .iter()
         .enumerate()
@@ -425,7 +424,7 @@ struct ResultPage {
     user: Option<SessionView>,
     attempt_id: Uuid,
     status: String,
-    r: ResultDto,
+    r: AttemptResult,
     /// (exam-guide domain, score, verdict), in the guide's order
     exam_rows: Vec<(String, String, String)>,
     /// "50 scored, 15 unscored" when some questions did not count
@@ -445,8 +444,7 @@ async fn result(
     let Some(stored) = s.attempt.result.clone() else {
         return Ok(see_other(format!("/attempts/{}?q=1", *id)));
     };
-    let r: ResultDto = serde_json::from_value(stored)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored result: {e}")))?;
+    let r = results::parse_result(stored)?;
     let bars = domain_bars(&r);
     let names: std::collections::HashMap<String, String> =
         crate::services::catalog::exam_domains(&state.pool)
@@ -500,7 +498,7 @@ struct ReviewPage {
     user: Option<SessionView>,
     attempt_id: Uuid,
     filter: String,
-    items: Vec<ReviewItem>,
+    items: Vec<ReviewQuestion>,
 }
 
 async fn review(
@@ -514,7 +512,7 @@ async fn review(
         return Ok(see_other(format!("/attempts/{}?q=1", *id)));
     }
     let filter = q.filter.clone().filter(|f| f == "wrong" || f == "flagged");
-    let items = review_items(&s.items, filter.as_deref());
+    let items = results::review_questions(&s.items, filter.as_deref());
     render(
         StatusCode::OK,
         &ReviewPage {

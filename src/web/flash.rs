@@ -15,7 +15,7 @@ const PLACEHOLDER: &str = "<!--flash-->";
 /// A redirect that shows `message` on the page it leads to.
 pub fn see_other_with(to: String, message: &str) -> HttpResponse {
     let mut res = super::see_other(to);
-    let cookie = Cookie::build(COOKIE, super::session::urlencode(message))
+    let cookie = Cookie::build(COOKIE, crate::http::urlencode(message))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn messages_round_trip_and_are_escaped() {
         let m = "Exam scheduled: <dva-c02> & more";
-        assert_eq!(decode(&crate::web::session::urlencode(m)), m);
+        assert_eq!(decode(&crate::http::urlencode(m)), m);
         assert_eq!(escape(m), "Exam scheduled: &lt;dva-c02&gt; &amp; more");
         assert_eq!(decode("100%"), "100%");
         assert_eq!(decode("%é"), "%é", "no panic on a broken escape");

@@ -6,8 +6,8 @@ use askama::Template;
 
 use super::session::SessionView;
 use super::{render, MaybeUser, PageError};
-use crate::db::catalog::{self, DomainRow};
-use crate::startup::AppState;
+use crate::services::catalog::{self, DomainRow};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home));

@@ -50,31 +50,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/static/exam.js", web::get().to(exam_script));
 }
 
-/// The name a person reads for a blueprint: a topic-area drill is named after the area as the
-/// catalog calls it ("Identity and access (IAM, STS, Cognito) drill"), not its slug.
-pub fn blueprint_name(
-    bp: &crate::db::catalog::BlueprintRow,
-    domains: &[crate::db::catalog::DomainRow],
-) -> String {
-    bp.slug
-        .strip_prefix("domain-")
-        .and_then(|d| domains.iter().find(|x| x.slug == d))
-        .map(|d| format!("{} drill", d.name))
-        .unwrap_or_else(|| bp.name.clone())
-}
-
-/// Blueprint slug → the name [`blueprint_name`] gives it, for every blueprint.
-pub async fn blueprint_names(
-    pool: &sqlx::PgPool,
-) -> Result<std::collections::BTreeMap<String, String>, PageError> {
-    let domains = crate::db::catalog::list_domains(pool).await?;
-    Ok(crate::db::catalog::list_blueprints(pool)
-        .await?
-        .iter()
-        .map(|b| (b.slug.clone(), blueprint_name(b, &domains)))
-        .collect())
-}
-
 /// A form that carries nothing but its CSRF token (a button).
 #[derive(serde::Deserialize)]
 pub struct CsrfOnly {
@@ -140,12 +115,6 @@ impl std::fmt::Display for PageError {
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
         PageError(e)
-    }
-}
-
-impl From<sqlx::Error> for PageError {
-    fn from(e: sqlx::Error) -> Self {
-        PageError(e.into())
     }
 }
 
@@ -279,47 +248,4 @@ async fn exam_script() -> HttpResponse {
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../../static/exam.js"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::db::catalog::{BlueprintRow, DomainRow};
-
-    fn bp(slug: &str, name: &str) -> BlueprintRow {
-        BlueprintRow {
-            slug: slug.into(),
-            name: name.into(),
-            question_count: 20,
-            time_limit_minutes: Some(40),
-            pass_mark: 720,
-            scaled: true,
-            shuffle_questions: true,
-            shuffle_options: true,
-            domain_weights: serde_json::json!({}),
-        }
-    }
-
-    #[test]
-    fn drills_are_named_after_their_topic_area() {
-        let domains = vec![DomainRow {
-            slug: "iam".into(),
-            name: "Identity and access (IAM, STS, Cognito)".into(),
-            weight: 0.1,
-            question_count: 3,
-        }];
-        assert_eq!(
-            blueprint_name(&bp("domain-iam", "Domain drill: iam"), &domains),
-            "Identity and access (IAM, STS, Cognito) drill"
-        );
-        assert_eq!(
-            blueprint_name(&bp("quick", "Quick 20"), &domains),
-            "Quick 20"
-        );
-        // an unknown area keeps the catalog's name
-        assert_eq!(
-            blueprint_name(&bp("domain-zzz", "Domain drill: zzz"), &domains),
-            "Domain drill: zzz"
-        );
-    }
 }

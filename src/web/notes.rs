@@ -8,7 +8,7 @@ use super::session::SessionView;
 use super::{render, MaybeUser, PageError};
 use crate::error::AppError;
 use crate::services::notes::RenderedNote;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notes", web::get().to(index))

@@ -9,15 +9,16 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::session::{urlencode, SessionView};
+use super::session::SessionView;
 use super::{render, render_form, Csrf, MaybeUser, PageError, PageUser};
-use crate::db::catalog;
-use crate::db::questions::{ListFilter, QuestionRow, ReportRow};
 use crate::domain::question::{OptionDraft, QuestionDraft, EXAM_DOMAINS, TASKS};
 use crate::error::AppError;
+use crate::http::urlencode;
 use crate::services::accounts::require_role;
+use crate::services::catalog;
 use crate::services::questions as svc;
-use crate::startup::AppState;
+use crate::services::questions::{ListFilter, QuestionRow, ReportRow};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/questions", web::get().to(browse))

@@ -15,8 +15,9 @@ use super::PageError;
 use crate::auth::random_token;
 use crate::domain::user::Role;
 use crate::error::AppError;
+use crate::http::urlencode;
 use crate::services::sessions;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "exambank_session";
 pub const CSRF_COOKIE: &str = "exambank_csrf";
@@ -99,17 +100,6 @@ impl FromRequest for PageUser {
             }
         })
     }
-}
-
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Only same-site relative paths are followed after login (no open redirects).
