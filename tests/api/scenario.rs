@@ -70,8 +70,12 @@ async fn two_hundred_learners_sit_one_cohort_exam_at_once(
             .expect("exambank serve starts"),
     );
     wait_ready(&base).await;
+    // idle connections are dropped before the server's 5 s keep-alive closes them: otherwise
+    // a request sent on a connection the server is closing at that moment fails unanswered
+    // (hyper's IncompleteMessage), which a loaded machine makes likely after the start phase
     let client = Client::builder()
         .pool_max_idle_per_host(LEARNERS)
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .unwrap();
     let url = |p: &str| format!("{base}/api/v1{p}");
