@@ -31,7 +31,19 @@ pub mod schema {
 /// RFC 9457 problem details.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI reference naming the problem type.
+    /// A URI naming the problem type: `https://exambank.dev/problems/{slug}`. Slugs:
+    /// `bad-request`, `validation`, `unauthorized`, `forbidden`, `not-found`,
+    /// `method-not-allowed`, `payload-too-large`, `unsupported-media-type`, `rate-limited`,
+    /// `busy`, `unavailable`, `internal`, and one per kind of conflict (409), so a client can
+    /// tell them apart without reading the detail: `stale-revision` (the answer was based on
+    /// an older revision; re-read it), `attempt-finalized` (the attempt is submitted or
+    /// expired; answers can no longer change), `deadline-passed` (the time ran out; the
+    /// attempt was just finalized as expired), `attempt-in-progress` (a result was asked for
+    /// before the attempt was submitted), `already-started` (a cohort exam is started once per
+    /// member), `window-not-open` and `window-closed` (a cohort exam outside its window),
+    /// `no-questions` (the bank has no questions for the request), `idempotency-key-in-use`
+    /// (a request with this `Idempotency-Key` is still running; retry shortly) and
+    /// `email-taken` (an account with this email exists).
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
@@ -46,6 +58,77 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// The kind of a conflict (409). Each has its own problem type (see [`Problem::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// An answer was based on a revision that is no longer current.
+    StaleRevision,
+    /// The attempt is submitted or expired: answers can no longer change.
+    AttemptFinalized,
+    /// The deadline passed: the attempt was finalized as expired by this request.
+    DeadlinePassed,
+    /// A result was asked for before the attempt was submitted.
+    AttemptInProgress,
+    /// A cohort exam is started once per member, and this member has.
+    AlreadyStarted,
+    /// A cohort exam that has not opened yet.
+    WindowNotOpen,
+    /// A cohort exam that has closed.
+    WindowClosed,
+    /// The bank has no questions for what was asked.
+    NoQuestions,
+    /// A request with the same `Idempotency-Key` is still running.
+    IdempotencyKeyInUse,
+    /// An account with this email exists.
+    EmailTaken,
+}
+
+impl Conflict {
+    pub const ALL: [Conflict; 10] = [
+        Conflict::StaleRevision,
+        Conflict::AttemptFinalized,
+        Conflict::DeadlinePassed,
+        Conflict::AttemptInProgress,
+        Conflict::AlreadyStarted,
+        Conflict::WindowNotOpen,
+        Conflict::WindowClosed,
+        Conflict::NoQuestions,
+        Conflict::IdempotencyKeyInUse,
+        Conflict::EmailTaken,
+    ];
+
+    /// The last segment of the problem type URI.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Conflict::StaleRevision => "stale-revision",
+            Conflict::AttemptFinalized => "attempt-finalized",
+            Conflict::DeadlinePassed => "deadline-passed",
+            Conflict::AttemptInProgress => "attempt-in-progress",
+            Conflict::AlreadyStarted => "already-started",
+            Conflict::WindowNotOpen => "window-not-open",
+            Conflict::WindowClosed => "window-closed",
+            Conflict::NoQuestions => "no-questions",
+            Conflict::IdempotencyKeyInUse => "idempotency-key-in-use",
+            Conflict::EmailTaken => "email-taken",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Conflict::StaleRevision => "Stale revision",
+            Conflict::AttemptFinalized => "Attempt already finalized",
+            Conflict::DeadlinePassed => "Deadline passed",
+            Conflict::AttemptInProgress => "Attempt still in progress",
+            Conflict::AlreadyStarted => "Already started",
+            Conflict::WindowNotOpen => "Exam not open yet",
+            Conflict::WindowClosed => "Exam window closed",
+            Conflict::NoQuestions => "No questions",
+            Conflict::IdempotencyKeyInUse => "Idempotency key in use",
+            Conflict::EmailTaken => "Email already registered",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("bad request: {0}")]
@@ -58,8 +141,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("not found: {0}")]
     NotFound(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
+    #[error("conflict ({0:?}): {1}")]
+    Conflict(Conflict, String),
     #[error("method not allowed: {0}")]
     MethodNotAllowed(String),
     #[error("payload too large: {0}")]
@@ -116,6 +199,11 @@ impl AppError {
         ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
     }
 
+    /// A conflict of the given kind.
+    pub fn conflict(kind: Conflict, detail: impl Into<String>) -> Self {
+        AppError::Conflict(kind, detail.into())
+    }
+
     fn slug_title(&self) -> (&'static str, &'static str) {
         match self {
             AppError::BadRequest(_) => ("bad-request", "Bad request"),
@@ -123,7 +211,7 @@ impl AppError {
             AppError::Unauthorized(_) => ("unauthorized", "Authentication required"),
             AppError::Forbidden(_) => ("forbidden", "Forbidden"),
             AppError::NotFound(_) => ("not-found", "Not found"),
-            AppError::Conflict(_) => ("conflict", "Conflict"),
+            AppError::Conflict(kind, _) => (kind.slug(), kind.title()),
             AppError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             AppError::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             AppError::UnsupportedMediaType(_) => {
@@ -145,7 +233,7 @@ impl AppError {
             | AppError::Unauthorized(d)
             | AppError::Forbidden(d)
             | AppError::NotFound(d)
-            | AppError::Conflict(d)
+            | AppError::Conflict(_, d)
             | AppError::MethodNotAllowed(d)
             | AppError::PayloadTooLarge(d)
             | AppError::UnsupportedMediaType(d)
@@ -207,7 +295,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(..) => StatusCode::CONFLICT,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -272,6 +360,29 @@ mod tests {
             v.as_object().unwrap().keys().cloned().collect()
         };
         assert_eq!(keys(&sent), keys(&schema["properties"]));
+    }
+
+    #[test]
+    fn every_conflict_has_its_own_problem_type() {
+        let types: std::collections::BTreeSet<String> = Conflict::ALL
+            .iter()
+            .map(|k| {
+                let p = AppError::conflict(*k, "x").to_problem();
+                assert_eq!(p.status, 409);
+                assert_eq!(p.title, k.title());
+                p.kind
+            })
+            .collect();
+        assert_eq!(types.len(), Conflict::ALL.len());
+        // the spec documents every one
+        let doc = include_str!("../openapi/openapi.json");
+        for k in Conflict::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", k.slug())),
+                "{} undocumented",
+                k.slug()
+            );
+        }
     }
 
     #[test]

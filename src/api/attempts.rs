@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppError, AppResult, Conflict, Problem};
 use crate::services::exams::{self as svc, AnswerInput, AttemptState, ItemRow, StartRequest};
 use crate::services::results::{self, AttemptResult, DomainResult, ReviewQuestion};
 use crate::state::AppState;
@@ -547,7 +547,10 @@ pub async fn review(
     }
     let s = svc::get(&state.pool, user.id, id.into_inner()).await?;
     let stored = s.attempt.result.clone().ok_or_else(|| {
-        AppError::Conflict("the attempt is still in progress; submit it first".into())
+        AppError::conflict(
+            Conflict::AttemptInProgress,
+            "the attempt is still in progress; submit it first",
+        )
     })?;
     Ok(HttpResponse::Ok().json(ReviewDto {
         attempt_id: s.attempt.id,

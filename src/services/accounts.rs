@@ -7,7 +7,7 @@ use crate::auth::password;
 use crate::db::users;
 use crate::db::{password_resets, rate_limits};
 use crate::domain::user::{parse_display_name, Email, Role};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, Conflict, FieldError};
 use crate::services::sessions::{self, Limits};
 
 pub use crate::db::users::{UserListRow, UserRow};
@@ -45,7 +45,12 @@ pub async fn create(pool: &PgPool, input: NewAccount) -> AppResult<UserRow> {
     let mut conn = pool.acquire().await?;
     users::insert(&mut conn, email.as_str(), &name, input.role.as_str(), &hash)
         .await?
-        .ok_or_else(|| AppError::Conflict("an account with this email already exists".into()))
+        .ok_or_else(|| {
+            AppError::conflict(
+                Conflict::EmailTaken,
+                "an account with this email already exists",
+            )
+        })
 }
 
 /// `exambank create-user`: [`create`], with a refusal told in one line.

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::db::attempts::{NewAttempt, PlannedItem};
 use crate::db::catalog;
 use crate::db::cohorts as db;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, Conflict, FieldError};
 use crate::services::exams::{assemble, assemble_measured, create_attempt, plan, Mode, Recipe};
 
 pub use crate::db::cohorts::{CohortRow, ExamItemRow, ExamRow, LearnerResultRow, MemberRow};
@@ -259,8 +259,9 @@ pub async fn schedule(
         .await?
     };
     if chosen.is_empty() {
-        return Err(AppError::Conflict(
-            "the bank has no questions for this blueprint".into(),
+        return Err(AppError::conflict(
+            Conflict::NoQuestions,
+            "the bank has no questions for this blueprint",
         ));
     }
     let exam_id = Uuid::new_v4();
@@ -396,16 +397,16 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
     let ext = db::extension(&mut tx, exam_id, user).await?;
     match Window::at(now, &exam, ext) {
         Window::Upcoming => {
-            return Err(AppError::Conflict(format!(
-                "the exam opens at {}",
-                exam.opens_at.to_rfc3339()
-            )))
+            return Err(AppError::conflict(
+                Conflict::WindowNotOpen,
+                format!("the exam opens at {}", exam.opens_at.to_rfc3339()),
+            ))
         }
         Window::Closed => {
-            return Err(AppError::Conflict(format!(
-                "the exam closed at {}",
-                exam.closes_at.to_rfc3339()
-            )))
+            return Err(AppError::conflict(
+                Conflict::WindowClosed,
+                format!("the exam closed at {}", exam.closes_at.to_rfc3339()),
+            ))
         }
         Window::Open => {}
     }
@@ -420,9 +421,12 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
                 return Ok(a.id);
             }
         }
-        return Err(AppError::Conflict(format!(
-            "you have already started this exam (attempt {attempt}); each member starts once"
-        )));
+        return Err(AppError::conflict(
+            Conflict::AlreadyStarted,
+            format!(
+                "you have already started this exam (attempt {attempt}); each member starts once"
+            ),
+        ));
     }
     let mut chosen = db::exam_candidates(&mut tx, exam_id).await?;
     if exam.shuffle {
@@ -452,8 +456,9 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
             {
                 return Ok(a.id);
             }
-            return Err(AppError::Conflict(
-                "you have already started this exam; each member starts once".into(),
+            return Err(AppError::conflict(
+                Conflict::AlreadyStarted,
+                "you have already started this exam; each member starts once",
             ));
         }
         Err(e) => return Err(e),
@@ -849,8 +854,9 @@ pub async fn owned_attempt_result(
     let mut conn = pool.acquire().await?;
     match db::owned_attempt_result(&mut conn, attempt, owner).await? {
         None => Ok(None),
-        Some(None) => Err(AppError::Conflict(
-            "the attempt is still in progress".into(),
+        Some(None) => Err(AppError::conflict(
+            Conflict::AttemptInProgress,
+            "the attempt is still in progress",
         )),
         Some(Some(r)) => Ok(Some(r)),
     }

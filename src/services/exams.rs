@@ -15,7 +15,7 @@ use crate::db::catalog;
 use crate::domain::assembly::{allocate, difficulty_split, Shortfall};
 use crate::domain::scoring::{is_correct, score};
 use crate::domain::two_way;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, Conflict, FieldError};
 use crate::services::answer_batch::{AnswerBatcher, Saved};
 use crate::services::answer_cache::{AnswerCache, CachedAttempt};
 
@@ -531,8 +531,9 @@ pub async fn start(pool: &PgPool, user_id: Uuid, req: StartRequest) -> AppResult
     let mut tx = pool.begin().await?;
     let (chosen, report) = draw(&mut tx, user_id, &recipe).await?;
     if chosen.is_empty() {
-        return Err(AppError::Conflict(
-            "the bank has no questions for this exam yet".into(),
+        return Err(AppError::conflict(
+            Conflict::NoQuestions,
+            "the bank has no questions for this exam yet",
         ));
     }
     let items = plan(chosen, recipe.shuffle_questions, recipe.shuffle_options);
@@ -741,8 +742,9 @@ pub async fn answer(
             Round::Overdue => {
                 // the connection is back in the pool before finalizing takes one
                 finalize(pool, user_id, id).await?;
-                return Err(AppError::Conflict(
-                    "the deadline has passed; the attempt was finalized as expired".into(),
+                return Err(AppError::conflict(
+                    Conflict::DeadlinePassed,
+                    "the deadline has passed; the attempt was finalized as expired",
                 ));
             }
         }
@@ -824,11 +826,14 @@ fn plan_answer(
         return Ok(Plan::Same(item.revision, choices, flagged));
     }
     if input.revision.is_some_and(|r| r != item.revision) {
-        return Err(AppError::Conflict(format!(
-            "stale write: question {position} is at revision {}, the request was based on {}",
-            item.revision,
-            input.revision.unwrap_or_default()
-        )));
+        return Err(AppError::conflict(
+            Conflict::StaleRevision,
+            format!(
+                "stale write: question {position} is at revision {}, the request was based on {}",
+                item.revision,
+                input.revision.unwrap_or_default()
+            ),
+        ));
     }
     let correct = (!choices.is_empty()).then(|| is_correct(&correct_ids(&item.options), &choices));
     let measured = item
@@ -1015,10 +1020,13 @@ async fn try_answer(
         return Err(AppError::NotFound("no such attempt".into()));
     }
     if target.status != "in_progress" {
-        return Err(AppError::Conflict(format!(
-            "the attempt is {}; answers can no longer change",
-            target.status
-        )));
+        return Err(AppError::conflict(
+            Conflict::AttemptFinalized,
+            format!(
+                "the attempt is {}; answers can no longer change",
+                target.status
+            ),
+        ));
     }
     if target
         .deadline

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use crate::db::idempotency as db;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Conflict};
 
 /// A recorded response.
 #[derive(Debug, Clone)]
@@ -59,8 +59,9 @@ pub async fn begin(
     }
     let Some(row) = db::find(&mut conn, scope, key).await? else {
         // released between our claim and read: the caller may simply retry
-        return Err(AppError::Conflict(
-            "a request with this Idempotency-Key was just abandoned; retry".into(),
+        return Err(AppError::conflict(
+            Conflict::IdempotencyKeyInUse,
+            "a request with this Idempotency-Key was just abandoned; retry",
         ));
     };
     if row.path != path || row.body_hash != hash {
@@ -70,8 +71,9 @@ pub async fn begin(
         ));
     }
     match row.status {
-        None => Err(AppError::Conflict(
-            "a request with this Idempotency-Key is still in progress; retry shortly".into(),
+        None => Err(AppError::conflict(
+            Conflict::IdempotencyKeyInUse,
+            "a request with this Idempotency-Key is still in progress; retry shortly",
         )),
         Some(status) => Ok(Begin::Replay(Recorded {
             status: status as u16,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::{attempts, catalog, mastery};
 use crate::domain::mastery::weak_practice_domains;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, Conflict, FieldError};
 use crate::services::exams::{assemble, create_attempt, plan, Mode, Recipe};
 use crate::services::learning::beliefs;
 
@@ -101,7 +101,7 @@ pub async fn start(
             "due" => "no reviews are due",
             _ => "the bank has no questions for these areas",
         };
-        return Err(AppError::Conflict(why.into()));
+        return Err(AppError::conflict(Conflict::NoQuestions, why));
     }
     let recipe = Recipe {
         blueprint: None,

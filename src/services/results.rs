@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Conflict};
 use crate::services::cohorts;
 use crate::services::exams::{self, correct_choices, is_correct_for, ItemRow};
 
@@ -22,7 +22,10 @@ pub async fn attempt_result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult
         other => other?,
     };
     state.attempt.result.ok_or_else(|| {
-        AppError::Conflict("the attempt is still in progress; submit it first".into())
+        AppError::conflict(
+            Conflict::AttemptInProgress,
+            "the attempt is still in progress; submit it first",
+        )
     })
 }
 

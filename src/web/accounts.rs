@@ -143,7 +143,7 @@ async fn register(
             };
             render_form(StatusCode::UNPROCESSABLE_ENTITY, &csrf, &tpl)
         }
-        Err(AppError::Conflict(msg)) => {
+        Err(AppError::Conflict(_, msg)) => {
             let mut errors = HashMap::new();
             errors.insert("email".to_string(), msg);
             let tpl = RegisterPage {

@@ -50,7 +50,7 @@ fn messages(e: &AppError) -> Option<Vec<String>> {
                 .map(|e| format!("{}: {}", e.field, e.message))
                 .collect(),
         ),
-        AppError::Conflict(m) => Some(vec![m.clone()]),
+        AppError::Conflict(_, m) => Some(vec![m.clone()]),
         _ => None,
     }
 }
@@ -58,7 +58,7 @@ fn messages(e: &AppError) -> Option<Vec<String>> {
 /// The status a form error is shown with.
 fn error_status(e: &AppError) -> StatusCode {
     match e {
-        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Conflict(..) => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
@@ -548,7 +548,7 @@ async fn start(
     let (id, exam) = path.into_inner();
     match svc::start(&state.pool, user.0.id, id, exam).await {
         Ok(attempt) => Ok(see_other(format!("/attempts/{attempt}?q=1"))),
-        Err(e @ AppError::Conflict(_)) => {
+        Err(e @ AppError::Conflict(..)) => {
             let msgs = messages(&e).unwrap_or_default();
             show_page(&state, user.0, &csrf, id, StatusCode::CONFLICT, msgs).await
         }

@@ -239,7 +239,7 @@ async fn start_practice(
         Ok(id) => Ok(HttpResponse::SeeOther()
             .insert_header(("location", format!("/attempts/{id}?q=1")))
             .finish()),
-        Err(AppError::Conflict(msg)) | Err(AppError::BadRequest(msg)) => {
+        Err(AppError::Conflict(_, msg)) | Err(AppError::BadRequest(msg)) => {
             let due = learning::due(&state.pool, user.0.id, 100).await?.len();
             render(
                 StatusCode::CONFLICT,

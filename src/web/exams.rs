@@ -298,11 +298,11 @@ async fn answer(
     {
         Ok(_) if background => return Ok(HttpResponse::NoContent().finish()),
         Ok(_) => {}
-        Err(AppError::Conflict(m)) if background => {
+        Err(AppError::Conflict(_, m)) if background => {
             return Ok(HttpResponse::Conflict().body(m));
         }
         // finalized or past the deadline: the result page explains
-        Err(AppError::Conflict(_)) => return Ok(see_other(format!("/attempts/{}/result", *id))),
+        Err(AppError::Conflict(..)) => return Ok(see_other(format!("/attempts/{}/result", *id))),
         Err(e) => return Err(e.into()),
     }
     let mut nav = get("nav").unwrap_or_else(|| "stay".into());

@@ -238,7 +238,8 @@ async fn windows_one_start_one_question_set_and_extensions(pool: PgPool) {
         .schedule(now + Duration::hours(1), now + Duration::hours(2))
         .await;
     assert_eq!(later["state"], "scheduled");
-    problem(c.start(&c.ann, later["id"].as_str().unwrap()).await, 409).await;
+    let p = problem(c.start(&c.ann, later["id"].as_str().unwrap()).await, 409).await;
+    assert_eq!(p["type"], "https://exambank.dev/problems/window-not-open");
 
     // an open window
     let exam = c
@@ -251,7 +252,8 @@ async fn windows_one_start_one_question_set_and_extensions(pool: PgPool) {
     let r = c.start(&c.ann, eid).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let ann_attempt: Value = r.json().await.unwrap();
-    problem(c.start(&c.ann, eid).await, 409).await;
+    let p = problem(c.start(&c.ann, eid).await, 409).await;
+    assert_eq!(p["type"], "https://exambank.dev/problems/already-started");
     let bob_attempt: Value = c.start(&c.bob, eid).await.json().await.unwrap();
     let set = |a: &Value| -> BTreeSet<(String, i64)> {
         a["questions"]
@@ -328,7 +330,8 @@ async fn windows_one_start_one_question_set_and_extensions(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
-    problem(c.start(&c.ann, closing["id"].as_str().unwrap()).await, 409).await;
+    let p = problem(c.start(&c.ann, closing["id"].as_str().unwrap()).await, 409).await;
+    assert_eq!(p["type"], "https://exambank.dev/problems/window-closed");
 }
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]

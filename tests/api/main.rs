@@ -12,6 +12,7 @@ mod browser;
 mod cohort_pages;
 mod cohorts;
 mod confirmations;
+mod conflicts;
 mod contract;
 mod errors;
 mod exam_day;
