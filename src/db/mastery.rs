@@ -135,6 +135,22 @@ pub async fn due(
     .await
 }
 
+/// How many reviews are due by `until` (the same rows as [`due`], without a limit).
+pub async fn due_count(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    until: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM user_question_stats c JOIN questions q ON q.id = c.question_id
+         WHERE c.user_id = $1 AND c.due_at IS NOT NULL AND c.due_at <= $2 AND q.retired_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(until)
+    .fetch_one(conn)
+    .await
+}
+
 /// Questions whose last answer was wrong (answered wrong before, not since answered right).
 pub async fn mistakes(
     conn: &mut PgConnection,

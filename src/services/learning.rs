@@ -322,3 +322,9 @@ pub async fn due(pool: &PgPool, user_id: Uuid, limit: i64) -> AppResult<Vec<DueR
     let mut conn = pool.acquire().await?;
     Ok(db::due(&mut conn, user_id, Utc::now(), None, limit).await?)
 }
+
+/// How many reviews are due now (what the dashboard and the practice page show).
+pub async fn due_count(pool: &PgPool, user_id: Uuid) -> AppResult<i64> {
+    let mut conn = pool.acquire().await?;
+    Ok(db::due_count(&mut conn, user_id, Utc::now()).await?)
+}

@@ -5,6 +5,7 @@ pub mod answer_batch;
 pub mod answer_cache;
 pub mod calibration;
 pub mod catalog;
+pub mod cohort_views;
 pub mod cohorts;
 pub mod content;
 pub mod exams;

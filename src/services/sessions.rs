@@ -35,6 +35,13 @@ pub struct Session {
     pub tokens: TokenPair,
 }
 
+/// A page login or registration: the user and the token its session cookie carries.
+#[derive(Debug, Clone)]
+pub struct WebSession {
+    pub user: UserRow,
+    pub token: String,
+}
+
 fn role_of(user: &UserRow) -> Role {
     Role::parse(&user.role).unwrap_or(Role::Learner)
 }
@@ -100,15 +107,35 @@ pub async fn register(
     client: IpAddr,
     input: NewAccount,
 ) -> AppResult<Session> {
-    limit_registration(&mut *pool.acquire().await?, limits, client).await?;
-    let user = accounts::create(pool, input).await?;
+    let user = create_account(pool, limits, client, input).await?;
     let tokens = start_family(&mut *pool.acquire().await?, secret, &user).await?;
     Ok(Session { user, tokens })
 }
 
-/// Checks credentials. Failures count against the account and the client address; at the
-/// limit the answer is 429 with Retry-After before any password is checked. Unknown emails
-/// cost one verification and get the same error as a wrong password.
+/// A page registration: the account and a cookie session, no API tokens.
+#[tracing::instrument(skip_all)]
+pub async fn register_web(
+    pool: &PgPool,
+    limits: Limits,
+    client: IpAddr,
+    input: NewAccount,
+) -> AppResult<WebSession> {
+    let user = create_account(pool, limits, client, input).await?;
+    let token = open_web_session(pool, user.id).await?;
+    Ok(WebSession { user, token })
+}
+
+async fn create_account(
+    pool: &PgPool,
+    limits: Limits,
+    client: IpAddr,
+    input: NewAccount,
+) -> AppResult<UserRow> {
+    limit_registration(&mut *pool.acquire().await?, limits, client).await?;
+    accounts::create(pool, input).await
+}
+
+/// An API login: checks the credentials ([`authenticate`]) and starts a token family.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     pool: &PgPool,
@@ -118,6 +145,35 @@ pub async fn login(
     email: &str,
     password_in: SecretString,
 ) -> AppResult<Session> {
+    let user = authenticate(pool, limits, client, email, password_in).await?;
+    let tokens = start_family(&mut *pool.acquire().await?, secret, &user).await?;
+    Ok(Session { user, tokens })
+}
+
+/// A page login: checks the credentials ([`authenticate`]) and opens a cookie session only.
+#[tracing::instrument(skip_all)]
+pub async fn login_web(
+    pool: &PgPool,
+    limits: Limits,
+    client: IpAddr,
+    email: &str,
+    password_in: SecretString,
+) -> AppResult<WebSession> {
+    let user = authenticate(pool, limits, client, email, password_in).await?;
+    let token = open_web_session(pool, user.id).await?;
+    Ok(WebSession { user, token })
+}
+
+/// Checks credentials. Failures count against the account and the client address; at the
+/// limit the answer is 429 with Retry-After before any password is checked. Unknown emails
+/// cost one verification and get the same error as a wrong password.
+async fn authenticate(
+    pool: &PgPool,
+    limits: Limits,
+    client: IpAddr,
+    email: &str,
+    password_in: SecretString,
+) -> AppResult<UserRow> {
     let account_key = format!("login:acct:{}", email.trim().to_lowercase());
     let address_key = format!("login:ip:{client}");
     let mut conn = pool.acquire().await?;
@@ -145,8 +201,7 @@ pub async fn login(
                 let new_hash = password::hash(password_in).await?;
                 users::set_password_hash(&mut conn, user.id, &new_hash).await?;
             }
-            let tokens = start_family(&mut conn, secret, &user).await?;
-            Ok(Session { user, tokens })
+            Ok(user)
         }
         _ => {
             rate_limits::hit(&mut conn, &account_key, limits.window_secs).await?;

@@ -119,19 +119,8 @@ async fn register(
         role: Role::Learner,
     };
     let ip = client_ip(&req, state.settings.trust_proxy);
-    match sessions::register(
-        &state.pool,
-        &state.jwt_secret,
-        Limits::from(&*state.settings),
-        ip,
-        input,
-    )
-    .await
-    {
-        Ok(session) => {
-            let token = sessions::open_web_session(&state.pool, session.user.id).await?;
-            Ok(redirect_with_session(&req, "/", token))
-        }
+    match sessions::register_web(&state.pool, Limits::from(&*state.settings), ip, input).await {
+        Ok(session) => Ok(redirect_with_session(&req, "/", session.token)),
         Err(AppError::Validation(errs)) => {
             let tpl = RegisterPage {
                 user: None,
@@ -188,9 +177,8 @@ async fn login(
     let next = safe_next(form.next.as_deref());
     let ip = client_ip(&req, state.settings.trust_proxy);
     let limits = Limits::from(&*state.settings);
-    match sessions::login(
+    match sessions::login_web(
         &state.pool,
-        &state.jwt_secret,
         limits,
         ip,
         &form.email,
@@ -198,10 +186,7 @@ async fn login(
     )
     .await
     {
-        Ok(session) => {
-            let token = sessions::open_web_session(&state.pool, session.user.id).await?;
-            Ok(redirect_with_session(&req, &next, token))
-        }
+        Ok(session) => Ok(redirect_with_session(&req, &next, session.token)),
         Err(AppError::Unauthorized(msg)) => {
             let tpl = LoginPage {
                 user: None,

@@ -9,8 +9,7 @@ use uuid::Uuid;
 
 use super::session::SessionView;
 use super::{render_form, see_other, Csrf, PageError, PageUser};
-use crate::services::catalog;
-use crate::services::cohorts::{self as svc, Window};
+use crate::services::cohort_views as views;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -42,19 +41,15 @@ async fn confirm_start(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, exam) = path.into_inner();
-    let cohort = svc::get(&state.pool, user.0.id, id).await?;
-    let views = svc::exam_views(&state.pool, user.0.id, id).await?;
-    let Some(v) = views.into_iter().find(|v| v.exam.id == exam) else {
+    let Some(views::StartView {
+        cohort,
+        exam: v,
+        blueprint,
+    }) = views::start(&state.pool, user.0.id, id, exam).await?
+    else {
+        // unknown, already started, or outside the window: the cohort page says which
         return Ok(see_other(format!("/cohorts/{id}")));
     };
-    // already started, or outside the window: the cohort page says which
-    if v.attempt.is_some() || !matches!(v.window, Window::Open) {
-        return Ok(see_other(format!("/cohorts/{id}")));
-    }
-    let blueprint = catalog::list_blueprints(&state.pool)
-        .await?
-        .into_iter()
-        .find(|b| b.slug == v.exam.blueprint);
     let page = StartPage {
         user: Some(user.0),
         csrf: csrf.token.clone(),

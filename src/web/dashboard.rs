@@ -67,7 +67,7 @@ struct DashboardPage {
     exam_rows: Vec<(String, i64, String, i64)>,
     lines: Vec<Line>,
     days: usize,
-    due: usize,
+    due: i64,
     attempts: Vec<AttemptSummary>,
 }
 
@@ -159,7 +159,7 @@ async fn dashboard(
                 .join(" "),
         })
         .collect();
-    let due = learning::due(&state.pool, uid, 100).await?.len();
+    let due = learning::due_count(&state.pool, uid).await?;
     let mut attempts = exams::list(&state.pool, uid).await?;
     attempts.truncate(5);
     let page = DashboardPage {
@@ -195,7 +195,7 @@ struct PracticePage {
     user: Option<SessionView>,
     csrf: String,
     message: Option<String>,
-    due: usize,
+    due: i64,
 }
 
 async fn practice_page(
@@ -203,7 +203,7 @@ async fn practice_page(
     user: PageUser,
     csrf: Csrf,
 ) -> Result<HttpResponse, PageError> {
-    let due = learning::due(&state.pool, user.0.id, 100).await?.len();
+    let due = learning::due_count(&state.pool, user.0.id).await?;
     let page = PracticePage {
         user: Some(user.0),
         csrf: csrf.token.clone(),
@@ -240,7 +240,7 @@ async fn start_practice(
             .insert_header(("location", format!("/attempts/{id}?q=1")))
             .finish()),
         Err(AppError::Conflict(_, msg)) | Err(AppError::BadRequest(msg)) => {
-            let due = learning::due(&state.pool, user.0.id, 100).await?.len();
+            let due = learning::due_count(&state.pool, user.0.id).await?;
             render(
                 StatusCode::CONFLICT,
                 &PracticePage {

@@ -183,6 +183,15 @@ async fn register_log_out_and_log_in_through_the_pages(pool: PgPool) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/notes");
+
+    // the pages open cookie sessions only: no API refresh tokens
+    let (tokens, sessions): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM refresh_tokens), (SELECT count(*) FROM web_sessions)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((tokens, sessions), (0, 2));
 }
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]

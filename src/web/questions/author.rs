@@ -1,5 +1,5 @@
-//! `/questions` (browse and search, no answers) and `/author/questions` (list, create, edit,
-//! retire, reports; instructors and admins).
+//! `/author/questions`: list, create, edit, retire, and resolve reports (instructors and
+//! admins).
 
 use std::collections::HashMap;
 
@@ -9,136 +9,16 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::session::SessionView;
-use super::{render, render_form, Csrf, MaybeUser, PageError, PageUser};
+use super::{domain_options, non_empty};
 use crate::domain::question::{OptionDraft, QuestionDraft, EXAM_DOMAINS, TASKS};
 use crate::error::AppError;
 use crate::http::urlencode;
 use crate::services::accounts::require_role;
-use crate::services::catalog;
 use crate::services::questions as svc;
 use crate::services::questions::{ListFilter, QuestionRow, ReportRow};
 use crate::state::AppState;
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/questions", web::get().to(browse))
-        .route("/author/questions", web::get().to(author_list))
-        .route("/author/questions/new", web::get().to(new_form))
-        .route("/author/questions/new", web::post().to(create))
-        .route("/author/questions/{id}", web::get().to(edit_form))
-        .route("/author/questions/{id}", web::post().to(update))
-        .route("/author/questions/{id}/retire", web::post().to(retire))
-        .route(
-            "/author/questions/{id}/reports/{report}/resolve",
-            web::post().to(resolve),
-        );
-}
-
-#[derive(Deserialize)]
-struct BrowseQuery {
-    q: Option<String>,
-    domain: Option<String>,
-    difficulty: Option<String>,
-    tag: Option<String>,
-    cursor: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "questions_browse.html")]
-struct BrowsePage {
-    user: Option<SessionView>,
-    q: String,
-    domain: String,
-    difficulty: String,
-    tag: String,
-    domains: Vec<(String, String)>,
-    items: Vec<QuestionRow>,
-    next: Option<String>,
-}
-
-impl BrowsePage {
-    fn difficulty_is(&self, d: &str) -> bool {
-        self.difficulty == d
-    }
-    fn note_link(&self, q: &QuestionRow) -> Option<String> {
-        q.note
-            .as_ref()
-            .and_then(|n| n.split_once('#'))
-            .map(|(d, a)| format!("/notes/{d}#{a}"))
-    }
-    fn option_texts(&self, q: &QuestionRow) -> Vec<String> {
-        q.options
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|o| o["text"].as_str().unwrap_or_default().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-async fn domain_options(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
-    Ok(catalog::list_domains(&state.pool)
-        .await?
-        .into_iter()
-        .map(|d| (d.slug, d.name))
-        .collect())
-}
-
-async fn browse(
-    state: web::Data<AppState>,
-    user: MaybeUser,
-    q: web::Query<BrowseQuery>,
-) -> Result<HttpResponse, PageError> {
-    let q = q.into_inner();
-    let difficulty = non_empty(&q.difficulty)
-        .and_then(|d| d.parse::<i16>().ok())
-        .filter(|d| (1..=3).contains(d));
-    let filter = ListFilter {
-        domain: non_empty(&q.domain),
-        tag: non_empty(&q.tag),
-        difficulty,
-        q: non_empty(&q.q),
-        include_retired: false,
-        after: non_empty(&q.cursor),
-    };
-    let page = svc::browse(&state.pool, filter, 20).await?;
-    let keep = |k: &str, v: &Option<String>| {
-        non_empty(v)
-            .map(|v| format!("&{k}={}", urlencode(&v)))
-            .unwrap_or_default()
-    };
-    let next = page.next_cursor.map(|c| {
-        format!(
-            "/questions?cursor={}{}{}{}{}",
-            urlencode(&c),
-            keep("q", &q.q),
-            keep("domain", &q.domain),
-            keep("difficulty", &q.difficulty),
-            keep("tag", &q.tag)
-        )
-    });
-    let tpl = BrowsePage {
-        user: user.0,
-        q: q.q.unwrap_or_default(),
-        domain: q.domain.unwrap_or_default(),
-        difficulty: q.difficulty.unwrap_or_default(),
-        tag: q.tag.unwrap_or_default(),
-        domains: domain_options(&state).await?,
-        items: page.items,
-        next,
-    };
-    render(StatusCode::OK, &tpl)
-}
-
-// ---- authoring ------------------------------------------------------------------------------
+use crate::web::session::SessionView;
+use crate::web::{render, render_form, Csrf, PageError, PageUser};
 
 async fn require_author(state: &AppState, user: &SessionView) -> Result<(), PageError> {
     require_role(&state.pool, user.id, svc::AUTHORS).await?;
@@ -155,12 +35,12 @@ struct AuthorList {
 }
 
 #[derive(Deserialize)]
-struct AuthorQuery {
+pub(super) struct AuthorQuery {
     q: Option<String>,
     cursor: Option<String>,
 }
 
-async fn author_list(
+pub(super) async fn author_list(
     state: web::Data<AppState>,
     user: PageUser,
     q: web::Query<AuthorQuery>,
@@ -345,7 +225,7 @@ async fn edit_page(
     })
 }
 
-async fn new_form(
+pub(super) async fn new_form(
     state: web::Data<AppState>,
     user: PageUser,
     csrf: Csrf,
@@ -366,11 +246,11 @@ async fn new_form(
 }
 
 #[derive(Deserialize)]
-struct SavedQuery {
+pub(super) struct SavedQuery {
     saved: Option<String>,
 }
 
-async fn edit_form(
+pub(super) async fn edit_form(
     state: web::Data<AppState>,
     user: PageUser,
     csrf: Csrf,
@@ -484,7 +364,7 @@ async fn save(
     }
 }
 
-async fn create(
+pub(super) async fn create(
     state: web::Data<AppState>,
     user: PageUser,
     csrf: Csrf,
@@ -493,7 +373,7 @@ async fn create(
     save(&state, user.0, &csrf, None, form.into_inner()).await
 }
 
-async fn update(
+pub(super) async fn update(
     state: web::Data<AppState>,
     user: PageUser,
     csrf: Csrf,
@@ -504,7 +384,7 @@ async fn update(
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
+pub(super) struct CsrfForm {
     csrf_token: String,
     #[serde(default)]
     resolution: String,
@@ -513,7 +393,7 @@ struct CsrfForm {
     confirm: String,
 }
 
-async fn retire(
+pub(super) async fn retire(
     state: web::Data<AppState>,
     user: PageUser,
     csrf: Csrf,
@@ -522,7 +402,7 @@ async fn retire(
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
     if form.confirm != "yes" {
-        return super::ConfirmPage {
+        return crate::web::ConfirmPage {
             user: Some(user.0),
             csrf: csrf.token.clone(),
             title: "Retire this question?".into(),
@@ -536,13 +416,13 @@ async fn retire(
         .respond(&csrf);
     }
     svc::retire(&state.pool, user.0.id, *id).await?;
-    Ok(super::flash::see_other_with(
+    Ok(crate::web::flash::see_other_with(
         format!("/author/questions/{}", *id),
         "Question retired.",
     ))
 }
 
-async fn resolve(
+pub(super) async fn resolve(
     state: web::Data<AppState>,
     user: PageUser,
     csrf: Csrf,
