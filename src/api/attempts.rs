@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Problem};
-use crate::services::exams::{self as svc, AnswerInput, AttemptState, ItemRow, StartRequest};
+use crate::services::attempts::{self as svc, AnswerInput, AttemptState, ItemRow, StartRequest};
 use crate::services::results::{self, AttemptResult, DomainResult, ReviewQuestion};
 use crate::state::AppState;
 

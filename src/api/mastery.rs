@@ -13,7 +13,7 @@ use crate::auth::AuthUser;
 use crate::domain::mastery::Belief;
 use crate::error::{AppError, AppResult, Problem};
 use crate::services::learning::{self, AreaView};
-use crate::services::{exams, practice};
+use crate::services::{attempts, practice};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -252,7 +252,7 @@ pub async fn start_practice(
         body.domain.as_deref(),
     )
     .await?;
-    let s = exams::get(&state.pool, user.id, id).await?;
+    let s = attempts::get(&state.pool, user.id, id).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/attempts/{id}")))
         .json(AttemptDto::from_state(s)))

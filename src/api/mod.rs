@@ -227,7 +227,7 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     (
         "StartAttemptRequest",
         "count",
-        Rule::Range(1, crate::services::exams::MAX_CUSTOM_COUNT as i64),
+        Rule::Range(1, crate::services::attempts::MAX_CUSTOM_COUNT as i64),
     ),
     (
         "StartAttemptRequest",

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::{attempts, catalog, mastery};
 use crate::domain::mastery::weak_practice_domains;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::exams::{assemble, create_attempt, plan, Mode, Recipe};
+use crate::services::attempts::{assemble, create_attempt, plan, Mode, Recipe};
 use crate::services::learning::beliefs;
 
 pub const SOURCES: [&str; 3] = ["weak", "mistakes", "due"];

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use super::session::SessionView;
 use super::{render, render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
 use crate::error::AppError;
+use crate::services::attempts::{self as svc, AnswerInput, ItemRow, StartRequest};
 use crate::services::catalog::{self, BlueprintRow};
-use crate::services::exams::{self as svc, AnswerInput, ItemRow, StartRequest};
 use crate::services::results::{self, AttemptResult, ReviewQuestion};
 use crate::state::AppState;
 
