@@ -184,8 +184,8 @@ pub async fn start(
         domains: b.domains,
         time_limit_minutes: b.time_limit_minutes,
     };
-    let id = svc::start(&state.pool, user.id, req).await?;
-    let s = svc::get(&state.pool, user.id, id).await?;
+    let s = svc::start(&state.pool, user.id, req).await?;
+    let id = s.attempt.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/attempts/{id}")))
         .json(AttemptDto::from_state(s)))

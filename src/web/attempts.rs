@@ -114,7 +114,7 @@ async fn start(
         }
     };
     match svc::start(&state.pool, user.0.id, req).await {
-        Ok(id) => Ok(see_other(format!("/attempts/{id}?q=1"))),
+        Ok(s) => Ok(see_other(format!("/attempts/{}?q=1", s.attempt.id))),
         Err(AppError::Validation(errs)) => {
             let msgs = errs
                 .into_iter()

@@ -18,7 +18,7 @@ mod start;
 pub use answer::{answer, viewed, AnswerInput, AnswerOutcome, Feedback};
 pub use assembly::{assemble, assemble_measured, draw, AssemblyReport};
 pub use finalize::{expire_overdue, finalize, finalize_batch, result_json, Equating};
-pub use review::{correct_choices, get, is_correct_for, list, AttemptState};
+pub use review::{correct_choices, get, is_correct_for, list, started, AttemptState};
 pub use start::{create_attempt, plan, start, Recipe, StartRequest};
 
 /// The rows the handlers render: an attempt's questions and the list of attempts.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::finalize::finalize;
@@ -49,6 +49,16 @@ pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<AttemptSta
             .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
     }
     let items = super::content::items(&mut conn, id, user_id).await?;
+    Ok(AttemptState { attempt, items })
+}
+
+/// An attempt just started, as its owner sees it: read after the commit, on the connection that
+/// created it.
+pub async fn started(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> AppResult<AttemptState> {
+    let attempt = db::get(conn, id, user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
+    let items = super::content::items(conn, id, user_id).await?;
     Ok(AttemptState { attempt, items })
 }
 

@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{Duration, Utc};
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::assembly::{draw, AssemblyReport};
+use super::review::{started, AttemptState};
 use super::{Mode, MAX_CUSTOM_COUNT};
 use crate::db::attempts::{self as db, Candidate, NewAttempt, PlannedItem};
 use crate::db::catalog;
@@ -215,11 +216,13 @@ pub fn plan(
         .collect()
 }
 
-/// Starts an attempt for a blueprint or a custom mix.
+/// Starts an attempt for a blueprint or a custom mix, and returns it as its owner sees it (read
+/// after the commit, on the connection that created it).
 #[tracing::instrument(skip_all, fields(user = %user_id))]
-pub async fn start(pool: &PgPool, user_id: Uuid, req: StartRequest) -> AppResult<Uuid> {
+pub async fn start(pool: &PgPool, user_id: Uuid, req: StartRequest) -> AppResult<AttemptState> {
     let recipe = recipe(pool, &req).await?;
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     let (chosen, report) = draw(&mut tx, user_id, &recipe).await?;
     if chosen.is_empty() {
         return Err(AppError::Conflict(
@@ -239,7 +242,7 @@ pub async fn start(pool: &PgPool, user_id: Uuid, req: StartRequest) -> AppResult
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    started(&mut conn, user_id, id).await
 }
 
 /// Inserts an attempt with planned items (also used by practice and cohort exams).
