@@ -1,4 +1,5 @@
 //! Attempts: start, read, answer, submit, result, review.
+//! Over 500 lines on purpose: the resource's handlers with the DTOs the OpenAPI document names.
 
 use std::collections::BTreeMap;
 

@@ -4,6 +4,7 @@
 //! change of selection or flag is saved at once through the same form endpoint, the countdown
 //! announces the time left and, at zero, saves the selection on screen before submitting; the
 //! server enforces the deadline (with a grace window for that last save) regardless.
+//! Over 500 lines on purpose: one handler per step of taking an exam, with its page; one flow.
 
 use std::collections::BTreeMap;
 
