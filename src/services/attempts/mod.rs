@@ -3,7 +3,7 @@
 //! process's `answer_cache` and the `answer_batch` writer), finalizing on submit or expiry
 //! (`finalize`, with the `finalize_batch` submitter) and reading an attempt back (`review`).
 //! Version content is kept in `content`. Results and review documents: `services::results`.
-//! This module sits below `services::cohorts` and `services::practice`, and imports neither.
+//! This module sits below the cohort and practice services, and imports neither.
 
 mod answer;
 pub mod answer_batch;
