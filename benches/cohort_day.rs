@@ -729,7 +729,7 @@ async fn run(label: &str, bin: &str, n: usize, think: Duration) {
     .await;
     report("answers, last in grace", phase, busy.finish().await, "");
     // the sweep: from the end of the grace window until every attempt is finalized
-    let grace_end = deadline + Duration::from_secs(exambank::services::exams::GRACE_SECS as u64);
+    let grace_end = deadline + Duration::from_secs(exambank::services::attempts::GRACE_SECS as u64);
     sleep_until(grace_end).await;
     let busy = BusySampler::start(&admin, &db);
     let exam2_id: Uuid = exam2.parse().unwrap();

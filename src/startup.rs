@@ -44,7 +44,7 @@ fn spawn_sweeper(pool: PgPool, interval: u64, idempotency_ttl_hours: i64, prepar
             if prepared > 0 {
                 tracing::info!(prepared, "prepared cohort exam attempts");
             }
-            match crate::services::exams::expire_overdue(&pool).await {
+            match crate::services::attempts::expire_overdue(&pool).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "finalized overdue attempts"),
                 Err(e) => tracing::debug!(error = %e, "expiry sweep skipped"),
@@ -137,14 +137,14 @@ impl Application {
         ));
         let state = web::Data::new(AppState {
             notes,
-            saves: Arc::new(crate::services::answer_batch::AnswerBatcher::new(
+            saves: Arc::new(crate::services::attempts::answer_batch::AnswerBatcher::new(
                 pool.clone(),
                 metrics.clone(),
                 settings.answer_batches,
             )),
-            finals: Arc::new(crate::services::finalize_batch::FinalizeBatcher::new(
-                pool.clone(),
-            )),
+            finals: Arc::new(
+                crate::services::attempts::finalize_batch::FinalizeBatcher::new(pool.clone()),
+            ),
             pool,
             metrics,
             settings: Arc::new(settings.clone()),
@@ -184,14 +184,14 @@ impl Application {
                 .connect_lazy_with(connect_options.clone());
             state.metrics.register_pool(pool.clone());
             let state = web::Data::new(AppState {
-                saves: Arc::new(crate::services::answer_batch::AnswerBatcher::new(
+                saves: Arc::new(crate::services::attempts::answer_batch::AnswerBatcher::new(
                     pool.clone(),
                     state.metrics.clone(),
                     state.settings.answer_batches,
                 )),
-                finals: Arc::new(crate::services::finalize_batch::FinalizeBatcher::new(
-                    pool.clone(),
-                )),
+                finals: Arc::new(
+                    crate::services::attempts::finalize_batch::FinalizeBatcher::new(pool.clone()),
+                ),
                 pool,
                 notes: state.notes.clone(),
                 metrics: state.metrics.clone(),

@@ -19,9 +19,9 @@ pub struct AppState {
     /// The study notes, rendered once at startup.
     pub notes: Arc<crate::services::notes::NotesCatalog>,
     /// Open attempts as this process last saw them (answer saves in one round trip).
-    pub answers: Arc<crate::services::answer_cache::AnswerCache>,
+    pub answers: Arc<crate::services::attempts::answer_cache::AnswerCache>,
     /// This worker's answer saves, written in batches.
-    pub saves: Arc<crate::services::answer_batch::AnswerBatcher>,
+    pub saves: Arc<crate::services::attempts::answer_batch::AnswerBatcher>,
     /// This worker's submits, finalized in batches.
-    pub finals: Arc<crate::services::finalize_batch::FinalizeBatcher>,
+    pub finals: Arc<crate::services::attempts::finalize_batch::FinalizeBatcher>,
 }

@@ -1,4 +1,5 @@
 //! Attempts: start, read, answer, submit, result, review.
+//! Over 500 lines on purpose: the resource's handlers with the DTOs the OpenAPI document names.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Conflict, Problem};
-use crate::services::exams::{self as svc, AnswerInput, AttemptState, ItemRow, StartRequest};
+use crate::services::attempts::{self as svc, AnswerInput, AttemptState, ItemRow, StartRequest};
 use crate::services::results::{self, AttemptResult, DomainResult, ReviewQuestion};
 use crate::state::AppState;
 
@@ -184,8 +185,8 @@ pub async fn start(
         domains: b.domains,
         time_limit_minutes: b.time_limit_minutes,
     };
-    let id = svc::start(&state.pool, user.id, req).await?;
-    let s = svc::get(&state.pool, user.id, id).await?;
+    let s = svc::start(&state.pool, user.id, req).await?;
+    let id = s.attempt.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/attempts/{id}")))
         .json(AttemptDto::from_state(s)))

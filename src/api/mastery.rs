@@ -13,7 +13,7 @@ use crate::auth::AuthUser;
 use crate::domain::mastery::Belief;
 use crate::error::{AppError, AppResult, Problem};
 use crate::services::learning::{self, AreaView};
-use crate::services::{exams, practice};
+use crate::services::practice;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -244,7 +244,7 @@ pub async fn start_practice(
     user: AuthUser,
     body: web::Json<PracticeRequest>,
 ) -> AppResult<HttpResponse> {
-    let id = practice::start(
+    let s = practice::start_state(
         &state.pool,
         user.id,
         body.count.unwrap_or(10),
@@ -252,7 +252,7 @@ pub async fn start_practice(
         body.domain.as_deref(),
     )
     .await?;
-    let s = exams::get(&state.pool, user.id, id).await?;
+    let id = s.attempt.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/attempts/{id}")))
         .json(AttemptDto::from_state(s)))

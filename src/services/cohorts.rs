@@ -16,7 +16,7 @@ use crate::db::attempts::{NewAttempt, PlannedItem};
 use crate::db::catalog;
 use crate::db::cohorts as db;
 use crate::error::{AppError, AppResult, Conflict, FieldError};
-use crate::services::exams::{assemble, assemble_measured, create_attempt, plan, Mode, Recipe};
+use crate::services::attempts::{assemble, assemble_measured, create_attempt, plan, Mode, Recipe};
 
 pub use crate::db::cohorts::{CohortRow, ExamItemRow, ExamRow, LearnerResultRow, MemberRow};
 
@@ -481,18 +481,19 @@ pub async fn start_state(
     user: Uuid,
     id: Uuid,
     exam_id: Uuid,
-) -> AppResult<crate::services::exams::AttemptState> {
+) -> AppResult<crate::services::attempts::AttemptState> {
     {
         let mut conn = pool.acquire().await?;
         if let Some(attempt) =
             crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?
         {
-            let items = crate::services::content::items(&mut conn, attempt.id, user).await?;
-            return Ok(crate::services::exams::AttemptState { attempt, items });
+            let items =
+                crate::services::attempts::content::items(&mut conn, attempt.id, user).await?;
+            return Ok(crate::services::attempts::AttemptState { attempt, items });
         }
     }
     let attempt = start_unprepared(pool, user, id, exam_id).await?;
-    crate::services::exams::get(pool, user, attempt).await
+    crate::services::attempts::get(pool, user, attempt).await
 }
 
 /// Extra minutes for one member, before or during their attempt.

@@ -1,15 +1,11 @@
 //! Use cases: each opens a transaction, calls `db` and `domain`, and commits.
 
 pub mod accounts;
-pub mod answer_batch;
-pub mod answer_cache;
+pub mod attempts;
 pub mod calibration;
 pub mod catalog;
 pub mod cohort_views;
 pub mod cohorts;
-pub mod content;
-pub mod exams;
-pub mod finalize_batch;
 pub mod idempotency;
 pub mod learning;
 pub mod notes;

@@ -5,17 +5,21 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::db::{attempts, catalog, mastery};
 use crate::domain::mastery::weak_practice_domains;
 use crate::error::{AppError, AppResult, Conflict, FieldError};
-use crate::services::exams::{assemble, create_attempt, plan, Mode, Recipe};
+use crate::services::attempts::{
+    assemble, create_attempt, plan, started, AttemptState, Mode, Recipe,
+};
 use crate::services::learning::beliefs;
 
 pub const SOURCES: [&str; 3] = ["weak", "mistakes", "due"];
 
+/// Starts a practice attempt; its id (the pages go to it).
 pub async fn start(
     pool: &PgPool,
     user_id: Uuid,
@@ -23,6 +27,30 @@ pub async fn start(
     source: &str,
     domain: Option<&str>,
 ) -> AppResult<Uuid> {
+    Ok(create(pool, user_id, count, source, domain).await?.1)
+}
+
+/// [`start`], returning the started attempt as its owner sees it (read after the commit, on the
+/// connection that created it).
+pub async fn start_state(
+    pool: &PgPool,
+    user_id: Uuid,
+    count: i64,
+    source: &str,
+    domain: Option<&str>,
+) -> AppResult<AttemptState> {
+    let (mut conn, id) = create(pool, user_id, count, source, domain).await?;
+    started(&mut conn, user_id, id).await
+}
+
+/// Validates, draws and inserts the attempt; the connection it was created on, and its id.
+async fn create(
+    pool: &PgPool,
+    user_id: Uuid,
+    count: i64,
+    source: &str,
+    domain: Option<&str>,
+) -> AppResult<(PoolConnection<Postgres>, Uuid)> {
     let mut errors = Vec::new();
     if !(1..=100).contains(&count) {
         errors.push(FieldError::new("count", "must be 1 to 100"));
@@ -49,7 +77,8 @@ pub async fn start(
     } else {
         Default::default()
     };
-    let mut tx = pool.begin().await?;
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
     let (chosen, report) = match source {
         "weak" => {
             let weights: BTreeMap<String, f64> = domains
@@ -128,5 +157,5 @@ pub async fn start(
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok((conn, id))
 }

@@ -1,5 +1,5 @@
 //! What a finalized attempt shows: its stored result and the per-question review. Plain
-//! structs, mapped by the JSON API (api/attempts.rs) and the pages (web/exams.rs).
+//! structs, mapped by the JSON API (api/attempts.rs) and the pages (web/attempts.rs).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -7,13 +7,13 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult, Conflict};
+use crate::services::attempts::{self, correct_choices, is_correct_for, ItemRow};
 use crate::services::cohorts;
-use crate::services::exams::{self, correct_choices, is_correct_for, ItemRow};
 
 /// The result after finalization (409 before: answers never leak). The owner of the attempt,
 /// or the instructor who owns the cohort exam it belongs to.
 pub async fn attempt_result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value> {
-    let state = match exams::get(pool, user_id, id).await {
+    let state = match attempts::get(pool, user_id, id).await {
         Err(AppError::NotFound(m)) => {
             return cohorts::owned_attempt_result(pool, user_id, id)
                 .await?
@@ -48,7 +48,7 @@ pub struct Pacing {
     pub over_budget: usize,
 }
 
-/// The result stored with a finalized attempt (see `services::exams::result_json`).
+/// The result stored with a finalized attempt (see `services::attempts::result_json`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct AttemptResult {
     pub attempt_id: Uuid,

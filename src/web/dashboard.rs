@@ -11,8 +11,8 @@ use super::session::SessionView;
 use super::{render, render_form, Csrf, PageError, PageUser};
 use crate::domain::mastery::Belief;
 use crate::error::AppError;
-use crate::services::exams::AttemptSummary;
-use crate::services::{exams, learning, practice};
+use crate::services::attempts::{self as exams, AttemptSummary};
+use crate::services::{learning, practice};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -3,10 +3,10 @@
 pub mod account;
 pub mod accounts;
 pub mod admin;
+pub mod attempts;
 pub mod cohort_start;
 pub mod cohorts;
 pub mod dashboard;
-pub mod exams;
 pub mod flash;
 pub mod home;
 pub mod notes;
@@ -43,7 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(admin::configure)
     .configure(notes::configure)
     .configure(questions::configure)
-    .configure(exams::configure)
+    .configure(attempts::configure)
     .configure(dashboard::configure)
     .configure(cohorts::configure)
     .configure(cohort_start::configure)

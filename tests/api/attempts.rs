@@ -710,7 +710,7 @@ async fn a_one_minute_exam_expires_on_its_own(pool: PgPool) {
         200
     );
     // the minute and the grace window pass: move the attempt's clock back rather than wait
-    let past = (60 + exambank::services::exams::GRACE_SECS + 3) as f64;
+    let past = (60 + exambank::services::attempts::GRACE_SECS + 3) as f64;
     sqlx::query(
         "UPDATE attempts SET started_at = started_at - make_interval(secs => $2),
                              deadline = deadline - make_interval(secs => $2)

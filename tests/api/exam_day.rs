@@ -332,7 +332,7 @@ async fn an_answer_inside_the_grace_window_of_a_mass_deadline_is_counted(pool: P
             .send()
     }))
     .await;
-    assert!(Utc::now() < closes + Duration::seconds(exambank::services::exams::GRACE_SECS));
+    assert!(Utc::now() < closes + Duration::seconds(exambank::services::attempts::GRACE_SECS));
     for r in grace_answers {
         assert_eq!(
             r.unwrap().status(),

@@ -60,7 +60,7 @@ async fn a_thousand_dva_c02_draws_match_the_exam_guide(pool: PgPool) {
     let (mut worst_exam, mut worst_area, mut areas_ok) = (0i64, 0i64, 0usize);
     let mut worst_area_draw = String::new();
     for _ in 0..draws {
-        let (chosen, report) = exambank::services::exams::assemble_measured(
+        let (chosen, report) = exambank::services::attempts::assemble_measured(
             &mut conn,
             Uuid::nil(),
             65,

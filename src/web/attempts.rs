@@ -4,6 +4,7 @@
 //! change of selection or flag is saved at once through the same form endpoint, the countdown
 //! announces the time left and, at zero, saves the selection on screen before submitting; the
 //! server enforces the deadline (with a grace window for that last save) regardless.
+//! Over 500 lines on purpose: one handler per step of taking an exam, with its page; one flow.
 
 use std::collections::BTreeMap;
 
@@ -16,8 +17,8 @@ use uuid::Uuid;
 use super::session::SessionView;
 use super::{render, render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
 use crate::error::AppError;
+use crate::services::attempts::{self as svc, AnswerInput, ItemRow, StartRequest};
 use crate::services::catalog::{self, BlueprintRow};
-use crate::services::exams::{self as svc, AnswerInput, ItemRow, StartRequest};
 use crate::services::results::{self, AttemptResult, ReviewQuestion};
 use crate::state::AppState;
 
@@ -114,7 +115,7 @@ async fn start(
         }
     };
     match svc::start(&state.pool, user.0.id, req).await {
-        Ok(id) => Ok(see_other(format!("/attempts/{id}?q=1"))),
+        Ok(s) => Ok(see_other(format!("/attempts/{}?q=1", s.attempt.id))),
         Err(AppError::Validation(errs)) => {
             let msgs = errs
                 .into_iter()

@@ -1,7 +1,7 @@
 //! Submits in batches. At a cohort's shared deadline every page submits in the same second;
 //! each submit alone costs a transaction of several statements. A worker's submits that arrive
 //! while its earlier ones are in the database go together: one transaction locks their rows,
-//! their learners, reads all their items and writes every result (`exams::finalize_batch`).
+//! their learners, reads all their items and writes every result (`attempts::finalize_batch`).
 //! If a batch fails, each of its submits is finalized on its own.
 
 use std::collections::VecDeque;
@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::services::exams;
+use crate::services::attempts;
 
 /// Submits in one batch at most.
 const MAX_BATCH: usize = 64;
@@ -56,7 +56,7 @@ impl FinalizeBatcher {
             })
             .is_err()
         {
-            return exams::finalize(&self.pool, user, attempt).await;
+            return attempts::finalize(&self.pool, user, attempt).await;
         }
         result.await.unwrap_or_else(|_| {
             Err(AppError::Unavailable(
@@ -94,7 +94,7 @@ async fn run(pool: PgPool, mut queue: mpsc::UnboundedReceiver<Job>) {
 
 async fn write(pool: &PgPool, batch: Vec<Job>) {
     let keys: Vec<(Uuid, Uuid)> = batch.iter().map(|j| (j.user, j.attempt)).collect();
-    match exams::finalize_batch(pool, &keys).await {
+    match attempts::finalize_batch(pool, &keys).await {
         Ok(results) => {
             for (job, r) in batch.into_iter().zip(results) {
                 let _ = job.done.send(r);
@@ -103,7 +103,7 @@ async fn write(pool: &PgPool, batch: Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, submits = batch.len(), "submit batch failed; one by one");
             for job in batch {
-                let r = exams::finalize(pool, job.user, job.attempt).await;
+                let r = attempts::finalize(pool, job.user, job.attempt).await;
                 let _ = job.done.send(r);
             }
         }

@@ -1,0 +1,88 @@
+//! Reading an attempt back: its owner's view of it (finalized as expired on the first read past
+//! its deadline), the list of attempts and what a question's review shows.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::finalize::finalize;
+use super::GRACE_SECS;
+use crate::db::attempts::{self as db, AttemptRow, ItemRow};
+use crate::error::{AppError, AppResult};
+
+/// An attempt with its questions, as its owner sees it.
+pub struct AttemptState {
+    pub attempt: AttemptRow,
+    pub items: Vec<ItemRow>,
+}
+
+impl AttemptState {
+    pub fn remaining_seconds(&self) -> Option<i64> {
+        if self.attempt.status != "in_progress" {
+            return Some(0);
+        }
+        self.attempt
+            .deadline
+            .map(|d| (d - Utc::now()).num_seconds().max(0))
+    }
+}
+
+fn past_deadline(a: &AttemptRow, now: DateTime<Utc>) -> bool {
+    a.deadline
+        .is_some_and(|d| now > d + Duration::seconds(GRACE_SECS))
+}
+
+/// The owner's attempt; one past its deadline is finalized as expired on this first read.
+pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<AttemptState> {
+    let mut conn = pool.acquire().await?;
+    let mut attempt = db::get(&mut conn, id, user_id)
+        .await?
+        .filter(|a| a.status != "prepared")
+        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
+    if attempt.status == "in_progress" && past_deadline(&attempt, Utc::now()) {
+        drop(conn);
+        finalize(pool, user_id, id).await?;
+        conn = pool.acquire().await?;
+        attempt = db::get(&mut conn, id, user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
+    }
+    let items = super::content::items(&mut conn, id, user_id).await?;
+    Ok(AttemptState { attempt, items })
+}
+
+/// An attempt just started, as its owner sees it: read after the commit, on the connection that
+/// created it.
+pub async fn started(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> AppResult<AttemptState> {
+    let attempt = db::get(conn, id, user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
+    let items = super::content::items(conn, id, user_id).await?;
+    Ok(AttemptState { attempt, items })
+}
+
+pub async fn list(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<db::AttemptSummary>> {
+    let mut conn = pool.acquire().await?;
+    Ok(db::list_for_user(&mut conn, user_id, 100).await?)
+}
+
+pub fn is_correct_for(item: &ItemRow) -> bool {
+    item.correct == Some(true)
+}
+
+pub fn correct_choices(item: &ItemRow) -> Vec<String> {
+    correct_ids(&item.options)
+}
+
+pub(super) fn correct_ids(options: &Value) -> Vec<String> {
+    options
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|o| o["correct"].as_bool() == Some(true))
+                .filter_map(|o| o["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
