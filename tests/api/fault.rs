@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::helpers::{manifest_dir, problem, serve_args, TempDir, TestApp};
-use crate::processes::free_port;
+use crate::helpers::{free_port, manifest_dir, problem, serve_args, TempDir, TestApp};
 
 /// A private cluster for this test only (stopping the shared one would break other tests).
 struct Cluster {
