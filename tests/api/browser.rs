@@ -265,64 +265,31 @@ async fn an_instructor_runs_a_cohort_in_the_browser(pool: PgPool) {
         .unwrap();
 
     // a learner joins and sits a scheduled exam (over the API, as the phone app would)
-    let auth = |t: &serde_json::Value| format!("Bearer {}", t["access_token"].as_str().unwrap());
-    let r = app
-        .post("/api/v1/cohorts/join")
-        .header("authorization", auth(&ann))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    app.join_cohort(&ann, &code).await;
     let now = chrono::Utc::now();
-    let exam: serde_json::Value = app
-        .post(&format!("/api/v1/cohorts/{cohort}/exams"))
-        .header("authorization", auth(&teacher))
-        .json(
-            &json!({"blueprint": "quick", "opens_at": now - chrono::Duration::minutes(1),
-                      "closes_at": now + chrono::Duration::hours(1)}),
+    let exam = app
+        .schedule_exam(
+            &teacher,
+            &cohort,
+            json!({"blueprint": "quick", "opens_at": now - chrono::Duration::minutes(1),
+                   "closes_at": now + chrono::Duration::hours(1)}),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     let exam_id = exam["id"].as_str().unwrap();
     let a: serde_json::Value = app
-        .post(&format!(
-            "/api/v1/cohorts/{cohort}/exams/{exam_id}/attempts"
-        ))
-        .header("authorization", auth(&ann))
-        .send()
+        .start_cohort_exam(&ann, &cohort, exam_id)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let attempt = a["id"].as_str().unwrap();
     let questions = a["questions"].as_array().unwrap();
     for q in questions {
-        let r = app
-            .client
-            .put(app.url(&format!(
-                "/api/v1/attempts/{attempt}/answers/{}",
-                q["position"]
-            )))
-            .header("authorization", auth(&ann))
-            .json(&json!({"choices": [q["options"][0]["id"]], "time_spent_ms": 30000}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let position = q["position"].as_i64().unwrap();
+        let body = json!({"choices": [q["options"][0]["id"]], "time_spent_ms": 30000});
+        app.answer(&ann, attempt, position, body).await;
     }
-    let r = app
-        .post(&format!("/api/v1/attempts/{attempt}/submit"))
-        .header("authorization", auth(&ann))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    app.submit(&ann, attempt).await;
 
     // the cohort page draws the heatmap: one member × every topic area, laid out for real
     c.goto(&app.url(&cohort_path)).await.unwrap();
