@@ -71,6 +71,9 @@ async fn two_hundred_learners_sit_one_cohort_exam_at_once(
     wait_ready(&base).await;
     let client = Client::builder()
         .pool_max_idle_per_host(LEARNERS)
+        // under the server's keep-alive (5 s), so that no request goes out on a connection the
+        // server is closing (as benches/cohort_day.rs does)
+        .pool_idle_timeout(Duration::from_secs(4))
         .build()
         .unwrap();
     let url = |p: &str| format!("{base}/api/v1{p}");
