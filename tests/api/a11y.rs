@@ -13,9 +13,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::attempts::{key, put_answer, seed_fixture, started};
-use crate::browser::{browser, chromedriver, log_in};
-use crate::helpers::{bearer, browser as http_browser, browser_login, manifest_dir, TestApp};
+use crate::helpers::webdriver::{browser, chromedriver, log_in};
+use crate::helpers::{
+    browser as http_browser, browser_login, key, manifest_dir, seed_fixture, wrong_option, TestApp,
+};
 
 const SIZES: [(u32, u32); 2] = [(390, 844), (1280, 800)];
 const TAGS: [&str; 6] = [
@@ -211,44 +212,20 @@ async fn answer(app: &TestApp, pool: &PgPool, who: &Value, attempt: &Value, upto
         let choice = if i % 2 == 0 {
             right
         } else {
-            vec![q["options"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o["id"].as_str().unwrap().to_string())
-                .find(|o| !right.contains(o))
-                .unwrap()]
+            vec![wrong_option(q, &right)]
         };
-        let r = put_answer(
-            app,
+        app.answer(
             who,
             id,
             pos,
             json!({"choices": choice, "time_spent_ms": 20000}),
         )
         .await;
-        assert_eq!(r.status(), StatusCode::OK);
     }
 }
 
-async fn submit(app: &TestApp, who: &Value, attempt: &str) {
-    let r = app
-        .post(&format!("/api/v1/attempts/{attempt}/submit"))
-        .header("authorization", bearer(who))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-}
-
 async fn api_post(app: &TestApp, who: &Value, path: &str, body: Value) -> Value {
-    let r = app
-        .post(path)
-        .header("authorization", bearer(who))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_as(who, path, &body).await;
     assert!(r.status().is_success(), "{path}: {}", r.status());
     r.json().await.unwrap()
 }
@@ -264,15 +241,21 @@ async fn every_page_passes_axe_at_phone_and_desktop_sizes(pool: PgPool) {
     let ann = app.register("ann@example.com").await;
 
     // a finished exam with its result and review, and one in progress with some answers
-    let done = started(&app, &ann, json!({"count": 8, "mode": "exam"})).await;
+    let done = app
+        .start_attempt(&ann, json!({"count": 8, "mode": "exam"}))
+        .await;
     answer(&app, &pool, &ann, &done, 8).await;
     let done_id = done["id"].as_str().unwrap().to_string();
-    submit(&app, &ann, &done_id).await;
-    let open = started(&app, &ann, json!({"blueprint": "quick", "mode": "exam"})).await;
+    app.submit(&ann, &done_id).await;
+    let open = app
+        .start_attempt(&ann, json!({"blueprint": "quick", "mode": "exam"}))
+        .await;
     answer(&app, &pool, &ann, &open, 3).await;
     let open_id = open["id"].as_str().unwrap().to_string();
     // practice: the answered question shows its feedback
-    let practice = started(&app, &ann, json!({"count": 3, "mode": "practice"})).await;
+    let practice = app
+        .start_attempt(&ann, json!({"count": 3, "mode": "practice"}))
+        .await;
     answer(&app, &pool, &ann, &practice, 2).await;
     let practice_id = practice["id"].as_str().unwrap().to_string();
 
@@ -311,7 +294,7 @@ async fn every_page_passes_axe_at_phone_and_desktop_sizes(pool: PgPool) {
     .await;
     let n = sitting["questions"].as_array().unwrap().len();
     answer(&app, &pool, &ann, &sitting, n).await;
-    submit(&app, &ann, sitting["id"].as_str().unwrap()).await;
+    app.submit(&ann, sitting["id"].as_str().unwrap()).await;
     // item statistics name options by letter and text, not by id
     let t = http_browser();
     browser_login(&app, &t, "teach@example.com").await;

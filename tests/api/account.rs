@@ -9,8 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{browser, browser_login, csrf_of, TestApp, PASSWORD};
-use crate::processes::url_of;
+use crate::helpers::{browser, browser_login, csrf_of, url_of, TestApp, PASSWORD};
 use exambank::domain::user::Role;
 
 const NEW_PASSWORD: &str = "marble-kestrel-42-lantern";

@@ -8,16 +8,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::{Connection, PgPool};
 
-use crate::attempts::seed_fixture;
-use crate::helpers::{bearer, problem, TestApp};
+use crate::helpers::{bearer, problem, seed_fixture, TestApp};
 
 async fn start(app: &TestApp, who: &Value) -> reqwest::Response {
-    app.post("/api/v1/attempts")
-        .header("authorization", bearer(who))
-        .json(&json!({"count": 3}))
-        .send()
-        .await
-        .unwrap()
+    app.try_start_attempt(who, json!({"count": 3})).await
 }
 
 /// Waits until `n` queries of the server wait for a lock.

@@ -9,8 +9,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::attempts::{key, put_answer, seed_fixture, started};
-use crate::helpers::{bearer, TestApp};
+use crate::helpers::{key, seed_fixture, TestApp};
 
 struct Learner {
     user: Uuid,
@@ -20,7 +19,9 @@ struct Learner {
 
 async fn learner(app: &TestApp, pool: &PgPool, email: &str) -> Learner {
     let tokens = app.register(email).await;
-    let a = started(app, &tokens, json!({"count": 6, "mode": "exam"})).await;
+    let a = app
+        .start_attempt(&tokens, json!({"count": 6, "mode": "exam"}))
+        .await;
     let attempt: Uuid = a["id"].as_str().unwrap().parse().unwrap();
     let user = sqlx::query_scalar("SELECT user_id FROM attempts WHERE id = $1")
         .bind(attempt)
@@ -126,12 +127,7 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     cat1.revision += 1;
     // the attempt was submitted after the read
     let dan1 = write_for(&pool, &dan, 1, false).await;
-    let r = app
-        .post(&format!("/api/v1/attempts/{}/submit", dan.attempt))
-        .header("authorization", bearer(&dan.tokens))
-        .send()
-        .await
-        .unwrap();
+    let r = app.try_submit(&dan.tokens, &dan.attempt).await;
     assert_eq!(r.status(), StatusCode::OK);
     // the learner's mastery moved after the read (here: a row the read did not see)
     let eve1 = write_for(&pool, &eve, 1, false).await;
@@ -259,15 +255,13 @@ async fn answer_at_once_and_check(app: &TestApp, pool: &PgPool) -> (f64, f64, f6
             for round in 0..2 {
                 for p in 1..=6usize {
                     let choice = opts[p - 1][round % opts[p - 1].len()].clone();
-                    let r = put_answer(
-                        &app,
+                    app.answer(
                         &tokens,
                         &attempt,
                         p as i64,
                         json!({"choices": [choice], "time_spent_ms": 2000}),
                     )
                     .await;
-                    assert_eq!(r.status(), StatusCode::OK);
                     acked.push((p as i32, choice));
                 }
             }

@@ -7,19 +7,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::attempts::{put_answer, seed_fixture, started};
-use crate::helpers::{bearer, TestApp};
+use crate::helpers::{seed_fixture, TestApp};
 
 async fn domain_answers(app: &TestApp, who: &Value) -> i64 {
-    let m: Value = app
-        .get("/api/v1/me/mastery")
-        .header("authorization", bearer(who))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let m = app.get_json(who, "/api/v1/me/mastery").await;
     m["domains"]
         .as_array()
         .unwrap()
@@ -34,7 +25,9 @@ async fn two_servers_with_their_own_caches_never_lose_or_misapply_an_answer(pool
     let a = TestApp::spawn(pool.clone()).await;
     let b = TestApp::spawn(pool.clone()).await;
     let ann = a.register("ann@example.com").await;
-    let attempt = started(&a, &ann, json!({"count": 6, "mode": "exam"})).await;
+    let attempt = a
+        .start_attempt(&ann, json!({"count": 6, "mode": "exam"}))
+        .await;
     let id = attempt["id"].as_str().unwrap();
     let qs = attempt["questions"].as_array().unwrap();
     let opts = |p: usize| -> Vec<String> {
@@ -57,7 +50,7 @@ async fn two_servers_with_their_own_caches_never_lose_or_misapply_an_answer(pool
         if let Some(r) = revision {
             body["revision"] = json!(r);
         }
-        put_answer(app, who, id, p as i64, body).await
+        app.put_answer(who, id, p as i64, body).await
     }
     let mut changes = 0;
 
@@ -109,39 +102,16 @@ async fn two_servers_with_their_own_caches_never_lose_or_misapply_an_answer(pool
     let last: Vec<String> = (1..=qs.len())
         .map(|p| opts(p)[(2 + p) % opts(p).len()].clone())
         .collect();
-    let view: Value = a
-        .get(&format!("/api/v1/attempts/{id}"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = a.attempt(&ann, id).await;
     for (q, want) in view["questions"].as_array().unwrap().iter().zip(&last) {
         assert_eq!(q["choices"], json!([want]));
     }
 
     // submitted through B; A, whose cache still has the attempt open, refuses further answers
-    let r = b
-        .post(&format!("/api/v1/attempts/{id}/submit"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let result: Value = r.json().await.unwrap();
+    let result = b.submit(&ann, id).await;
     let r = save_on(&a, &ann, id, 2, opts(2)[0].clone(), None).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let again: Value = a
-        .get(&format!("/api/v1/attempts/{id}/result"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again = a.result(&ann, id).await;
     assert_eq!(again["correct"], result["correct"]);
     assert_eq!(domain_answers(&a, &ann).await, changes);
 }

@@ -3,83 +3,22 @@
 use std::collections::{BTreeMap, HashSet};
 
 use exambank::domain::user::Role;
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::helpers::{
-    assert_no_answers, bearer, error_fields, problem, seed_real_bank, write_fixture_bank, TempDir,
+    assert_no_answers, error_fields, key, problem, seed_fixture, seed_real_bank, wrong_option,
     TestApp,
 };
-
-pub async fn seed_fixture(pool: &PgPool, per_domain: usize) -> TempDir {
-    let tmp = TempDir::new();
-    write_fixture_bank(&tmp.0, per_domain);
-    let (bank, problems) = exambank::seed::load(&tmp.0);
-    assert!(problems.is_empty());
-    exambank::services::seeding::seed(pool, &bank)
-        .await
-        .unwrap();
-    tmp
-}
-
-pub async fn start(app: &TestApp, who: &Value, body: Value) -> reqwest::Response {
-    app.post("/api/v1/attempts")
-        .header("authorization", bearer(who))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-pub async fn started(app: &TestApp, who: &Value, body: Value) -> Value {
-    let r = start(app, who, body).await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json().await.unwrap()
-}
-
-/// The correct option ids of an attempt's question, read from the database (as a key would).
-pub async fn key(pool: &PgPool, attempt: &str, position: i64) -> Vec<String> {
-    let options: Value = sqlx::query_scalar(
-        "SELECT v.options FROM attempt_questions a JOIN question_versions v ON v.question_id = a.question_id AND v.version = a.version
-         WHERE a.attempt_id = $1::uuid AND a.position = $2",
-    )
-    .bind(attempt)
-    .bind(position as i32)
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    options
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["correct"] == true)
-        .map(|o| o["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-pub async fn put_answer(
-    app: &TestApp,
-    who: &Value,
-    attempt: &str,
-    position: i64,
-    body: Value,
-) -> reqwest::Response {
-    app.client
-        .put(app.url(&format!("/api/v1/attempts/{attempt}/answers/{position}")))
-        .header("authorization", bearer(who))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
 async fn a_dva_c02_exam_follows_the_blueprint_and_hides_answers(pool: PgPool) {
     seed_real_bank(&pool).await;
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
-    let a = started(&app, &ann, json!({"blueprint": "dva-c02", "mode": "exam"})).await;
+    let a = app
+        .start_attempt(&ann, json!({"blueprint": "dva-c02", "mode": "exam"}))
+        .await;
     assert_no_answers(&a);
     let qs = a["questions"].as_array().unwrap();
     assert_eq!(qs.len(), 65);
@@ -133,7 +72,9 @@ async fn a_dva_c02_exam_follows_the_blueprint_and_hides_answers(pool: PgPool) {
     }
     assert!(places.len() >= 3, "correct answers sit in {places:?}");
     // a second exam avoids what was just seen where the bank allows
-    let b = started(&app, &ann, json!({"blueprint": "dva-c02"})).await;
+    let b = app
+        .start_attempt(&ann, json!({"blueprint": "dva-c02"}))
+        .await;
     let overlap = b["questions"]
         .as_array()
         .unwrap()
@@ -163,7 +104,7 @@ async fn bad_start_requests_are_422_naming_the_field(pool: PgPool) {
         ),
         (json!({"blueprint": "quick", "count": 5}), "blueprint"),
     ] {
-        let body = problem(start(&app, &ann, body.clone()).await, 422).await;
+        let body = problem(app.try_start_attempt(&ann, body.clone()).await, 422).await;
         assert!(
             error_fields(&body).contains(&field.to_string()),
             "{field}: {body}"
@@ -181,12 +122,12 @@ async fn a_short_domain_is_redistributed_and_reported(pool: PgPool) {
     let _b = seed_fixture(&pool, 4).await;
     let app = TestApp::spawn(pool).await;
     let ann = app.register("ann@example.com").await;
-    let a = started(
-        &app,
-        &ann,
-        json!({"mode": "practice", "count": 10, "domains": {"s3": 4, "kms": 1, "iam": 1}}),
-    )
-    .await;
+    let a = app
+        .start_attempt(
+            &ann,
+            json!({"mode": "practice", "count": 10, "domains": {"s3": 4, "kms": 1, "iam": 1}}),
+        )
+        .await;
     assert_eq!(a["questions"].as_array().unwrap().len(), 10);
     let short = a["assembly"]["shortfalls"].as_array().unwrap();
     assert_eq!(short.len(), 1);
@@ -205,74 +146,60 @@ async fn answers_are_idempotent_validated_and_private(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
     let bob = app.register("bob@example.com").await;
-    let a = started(&app, &ann, json!({"count": 6, "mode": "exam"})).await;
+    let a = app
+        .start_attempt(&ann, json!({"count": 6, "mode": "exam"}))
+        .await;
     let id = a["id"].as_str().unwrap();
     let opts = a["questions"][0]["options"].as_array().unwrap();
     let choice = opts[0]["id"].as_str().unwrap();
-    let r = put_answer(
-        &app,
-        &ann,
-        id,
-        1,
-        json!({"choices": [choice], "flagged": true, "time_spent_ms": 5000}),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    let first: Value = r.json().await.unwrap();
+    let first = app
+        .answer(
+            &ann,
+            id,
+            1,
+            json!({"choices": [choice], "flagged": true, "time_spent_ms": 5000}),
+        )
+        .await;
     assert!(first.get("feedback").is_none(), "no feedback in exam mode");
     assert_no_answers(&first);
     // a retry of the same write is the same answer at the same revision
-    let again: Value = put_answer(
-        &app,
-        &ann,
-        id,
-        1,
-        json!({"choices": [choice], "flagged": true, "time_spent_ms": 5000}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let again = app
+        .answer(
+            &ann,
+            id,
+            1,
+            json!({"choices": [choice], "flagged": true, "time_spent_ms": 5000}),
+        )
+        .await;
     assert_eq!(again["revision"], first["revision"]);
     // a write based on an older revision is stale
     let other = opts[1]["id"].as_str().unwrap();
-    let r = put_answer(
-        &app,
-        &ann,
-        id,
-        1,
-        json!({"choices": [other], "revision": 0}),
-    )
-    .await;
+    let r = app
+        .put_answer(&ann, id, 1, json!({"choices": [other], "revision": 0}))
+        .await;
     problem(r, 409).await;
     // bad choices
     let body = problem(
-        put_answer(&app, &ann, id, 1, json!({"choices": ["not-an-option"]})).await,
+        app.put_answer(&ann, id, 1, json!({"choices": ["not-an-option"]}))
+            .await,
         422,
     )
     .await;
     assert_eq!(error_fields(&body), ["choices[0]"]);
     let body = problem(
-        put_answer(&app, &ann, id, 1, json!({"choices": [choice, other]})).await,
+        app.put_answer(&ann, id, 1, json!({"choices": [choice, other]}))
+            .await,
         422,
     )
     .await;
     assert_eq!(error_fields(&body), ["choices"]);
     problem(
-        put_answer(&app, &ann, id, 99, json!({"choices": []})).await,
+        app.put_answer(&ann, id, 99, json!({"choices": []})).await,
         404,
     )
     .await;
     // the state shows it
-    let s: Value = app
-        .get(&format!("/api/v1/attempts/{id}"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s = app.attempt(&ann, id).await;
     assert_eq!(s["questions"][0]["choices"], json!([choice]));
     assert_eq!(s["questions"][0]["flagged"], true);
     assert_no_answers(&s);
@@ -282,46 +209,25 @@ async fn answers_are_idempotent_validated_and_private(pool: PgPool) {
         format!("/api/v1/attempts/{id}/result"),
         format!("/api/v1/attempts/{id}/review"),
     ] {
-        problem(
-            app.get(&path)
-                .header("authorization", bearer(&bob))
-                .send()
-                .await
-                .unwrap(),
-            404,
-        )
-        .await;
+        problem(app.get_as(&bob, &path).await, 404).await;
     }
     problem(
-        put_answer(&app, &bob, id, 1, json!({"choices": [choice]})).await,
+        app.put_answer(&bob, id, 1, json!({"choices": [choice]}))
+            .await,
         404,
     )
     .await;
-    problem(
-        app.post(&format!("/api/v1/attempts/{id}/submit"))
-            .header("authorization", bearer(&bob))
-            .send()
-            .await
-            .unwrap(),
-        404,
-    )
-    .await;
+    problem(app.try_submit(&bob, id).await, 404).await;
     // result and review are refused before finalization
     problem(
-        app.get(&format!("/api/v1/attempts/{id}/result"))
-            .header("authorization", bearer(&ann))
-            .send()
-            .await
-            .unwrap(),
+        app.get_as(&ann, &format!("/api/v1/attempts/{id}/result"))
+            .await,
         409,
     )
     .await;
     problem(
-        app.get(&format!("/api/v1/attempts/{id}/review"))
-            .header("authorization", bearer(&ann))
-            .send()
-            .await
-            .unwrap(),
+        app.get_as(&ann, &format!("/api/v1/attempts/{id}/review"))
+            .await,
         409,
     )
     .await;
@@ -332,14 +238,12 @@ async fn practice_mode_gives_feedback_for_the_answered_question_only(pool: PgPoo
     let _b = seed_fixture(&pool, 3).await;
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
-    let a = started(&app, &ann, json!({"count": 4, "mode": "practice"})).await;
+    let a = app
+        .start_attempt(&ann, json!({"count": 4, "mode": "practice"}))
+        .await;
     let id = a["id"].as_str().unwrap();
     let k = key(&pool, id, 2).await;
-    let r: Value = put_answer(&app, &ann, id, 2, json!({"choices": k}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let r = app.answer(&ann, id, 2, json!({"choices": k})).await;
     assert_eq!(r["feedback"]["correct"], true);
     assert_eq!(r["feedback"]["correct_choices"], json!(k));
     assert!(r["feedback"]["explanation"].is_string());
@@ -356,30 +260,19 @@ async fn practice_mode_gives_feedback_for_the_answered_question_only(pool: PgPoo
         .collect();
     for _ in 0..2 {
         // the second time is a retry of the same answer: acknowledged again, same feedback
-        let r: Value = put_answer(
-            &app,
-            &ann,
-            id,
-            3,
-            json!({"choices": wrong, "time_spent_ms": 5000}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        let r = app
+            .answer(
+                &ann,
+                id,
+                3,
+                json!({"choices": wrong, "time_spent_ms": 5000}),
+            )
+            .await;
         assert_eq!(r["feedback"]["correct"], false);
         assert_eq!(r["feedback"]["correct_choices"], json!(k3));
         assert_eq!(r["choices"], json!(wrong));
     }
-    let s: Value = app
-        .get(&format!("/api/v1/attempts/{id}"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s = app.attempt(&ann, id).await;
     assert_no_answers(&s);
 }
 
@@ -388,24 +281,18 @@ async fn parallel_answers_all_persist_and_parallel_submits_give_one_result(pool:
     seed_real_bank(&pool).await;
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
-    let a = started(&app, &ann, json!({"blueprint": "dva-c02"})).await;
+    let a = app
+        .start_attempt(&ann, json!({"blueprint": "dva-c02"}))
+        .await;
     let id = a["id"].as_str().unwrap().to_string();
     let mut tasks = Vec::new();
     for (i, q) in a["questions"].as_array().unwrap().iter().enumerate() {
         let choice = q["options"][0]["id"].as_str().unwrap().to_string();
-        let (client, url, auth) = (
-            app.client.clone(),
-            app.url(&format!("/api/v1/attempts/{id}/answers/{}", i + 1)),
-            bearer(&ann),
-        );
+        let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
         tasks.push(tokio::spawn(async move {
-            let r = client
-                .put(url)
-                .header("authorization", auth)
-                .json(&json!({"choices": [choice]}))
-                .send()
-                .await
-                .unwrap();
+            let r = app
+                .put_answer(&ann, &id, i as i64 + 1, json!({"choices": [choice]}))
+                .await;
             r.status()
         }));
     }
@@ -420,21 +307,9 @@ async fn parallel_answers_all_persist_and_parallel_submits_give_one_result(pool:
     assert_eq!(answered, 65, "every acknowledged answer persisted");
     let mut subs = Vec::new();
     for _ in 0..8 {
-        let (client, url, auth) = (
-            app.client.clone(),
-            app.url(&format!("/api/v1/attempts/{id}/submit")),
-            bearer(&ann),
-        );
+        let (app, ann, id) = (app.clone(), ann.clone(), id.clone());
         subs.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .header("authorization", auth)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+            app.try_submit(&ann, &id).await.text().await.unwrap()
         }));
     }
     let mut results = HashSet::new();
@@ -449,7 +324,7 @@ async fn parallel_answers_all_persist_and_parallel_submits_give_one_result(pool:
     // answers after submit are refused
     let q1 = a["questions"][0]["options"][1]["id"].as_str().unwrap();
     problem(
-        put_answer(&app, &ann, &id, 1, json!({"choices": [q1]})).await,
+        app.put_answer(&ann, &id, 1, json!({"choices": [q1]})).await,
         409,
     )
     .await;
@@ -466,12 +341,12 @@ async fn scoring_result_and_review(pool: PgPool) {
     seed_real_bank(&pool).await;
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
-    let a = started(
-        &app,
-        &ann,
-        json!({"count": 12, "mode": "exam", "domains": {"serverless": 1}}),
-    )
-    .await;
+    let a = app
+        .start_attempt(
+            &ann,
+            json!({"count": 12, "mode": "exam", "domains": {"serverless": 1}}),
+        )
+        .await;
     let id = a["id"].as_str().unwrap();
     let qs = a["questions"].as_array().unwrap();
     let mut expected_correct = 0;
@@ -486,13 +361,7 @@ async fn scoring_result_and_review(pool: PgPool) {
                 if q["kind"] == "multiple" {
                     vec![k[0].clone()]
                 } else {
-                    vec![q["options"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|o| o["id"].as_str().unwrap().to_string())
-                        .find(|o| !k.contains(o))
-                        .unwrap()]
+                    vec![wrong_option(q, &k)]
                 }
             }
             // unanswered, flagged
@@ -501,18 +370,9 @@ async fn scoring_result_and_review(pool: PgPool) {
         if i % 3 == 0 {
             expected_correct += 1;
         }
-        let r = put_answer(&app, &ann, id, pos, json!({"choices": choices, "flagged": i % 3 == 2, "time_spent_ms": 1000 * (i as i64 + 1)})).await;
-        assert_eq!(r.status(), 200);
+        app.answer(&ann, id, pos, json!({"choices": choices, "flagged": i % 3 == 2, "time_spent_ms": 1000 * (i as i64 + 1)})).await;
     }
-    let result: Value = app
-        .post(&format!("/api/v1/attempts/{id}/submit"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let result = app.submit(&ann, id).await;
     assert_eq!(result["correct"], expected_correct);
     assert_eq!(result["total"], 12);
     assert_eq!(
@@ -527,26 +387,10 @@ async fn scoring_result_and_review(pool: PgPool) {
         (1..=12).map(|i| i * 1000).sum::<i64>()
     );
     assert_eq!(result["pacing"]["budget_ms_per_question"], 120000);
-    let again: Value = app
-        .get(&format!("/api/v1/attempts/{id}/result"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again = app.result(&ann, id).await;
     assert_eq!(again, result);
 
-    let review: Value = app
-        .get(&format!("/api/v1/attempts/{id}/review"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let review = app.review(&ann, id).await;
     let items = review["questions"].as_array().unwrap();
     assert_eq!(items.len(), 12);
     assert!(items.iter().all(|q| q["options"]
@@ -559,15 +403,9 @@ async fn scoring_result_and_review(pool: PgPool) {
         .unwrap()
         .starts_with("/notes/serverless#")));
     assert_eq!(items[1]["time_spent_ms"], 2000);
-    let wrong: Value = app
-        .get(&format!("/api/v1/attempts/{id}/review?filter=wrong"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let wrong = app
+        .get_json(&ann, &format!("/api/v1/attempts/{id}/review?filter=wrong"))
+        .await;
     assert_eq!(
         wrong["questions"].as_array().unwrap().len(),
         12 - expected_correct
@@ -577,34 +415,20 @@ async fn scoring_result_and_review(pool: PgPool) {
         .unwrap()
         .iter()
         .all(|q| q["correct"] == false));
-    let flagged: Value = app
-        .get(&format!("/api/v1/attempts/{id}/review?filter=flagged"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let flagged = app
+        .get_json(
+            &ann,
+            &format!("/api/v1/attempts/{id}/review?filter=flagged"),
+        )
+        .await;
     assert_eq!(flagged["questions"].as_array().unwrap().len(), 4);
     problem(
-        app.get(&format!("/api/v1/attempts/{id}/review?filter=odd"))
-            .header("authorization", bearer(&ann))
-            .send()
-            .await
-            .unwrap(),
+        app.get_as(&ann, &format!("/api/v1/attempts/{id}/review?filter=odd"))
+            .await,
         422,
     )
     .await;
-    let list: Value = app
-        .get("/api/v1/attempts")
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json(&ann, "/api/v1/attempts").await;
     assert_eq!(list[0]["id"], id);
     assert_eq!(list[0]["scaled_score"], result["scaled_score"]);
 }
@@ -615,69 +439,36 @@ async fn an_edit_during_an_attempt_does_not_change_it(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
     let teacher = app.user_with_role("t@example.com", Role::Instructor).await;
-    let a = started(&app, &ann, json!({"count": 1, "domains": {"kms": 1}})).await;
+    let a = app
+        .start_attempt(&ann, json!({"count": 1, "domains": {"kms": 1}}))
+        .await;
     let id = a["id"].as_str().unwrap();
     let qid = a["questions"][0]["question_id"].as_str().unwrap();
     let old_stem = a["questions"][0]["stem"].as_str().unwrap().to_string();
     let k = key(&pool, id, 1).await;
     // the author rewrites the question and moves the right answer
-    let q: Value = app
-        .get(&format!("/api/v1/questions/{qid}"))
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let q = app
+        .get_json(&teacher, &format!("/api/v1/questions/{qid}"))
+        .await;
     let mut options: Vec<Value> = q["options"].as_array().unwrap().iter().map(|o| json!({"text": o["text"], "correct": !o["correct"].as_bool().unwrap() && o["text"].as_str().unwrap().ends_with(" a"), "rationale": o["rationale"]})).collect();
     options[0]["text"] = json!("Rewritten option");
     let edit = json!({"domain": "kms", "tags": q["tags"], "kind": "single", "difficulty": q["difficulty"], "stem": "Rewritten stem after the attempt started?",
         "options": options, "explanation": "Changed.", "references": q["references"], "exam_domain": "development"});
     let r = app
-        .client
-        .put(app.url(&format!("/api/v1/questions/{qid}")))
-        .header("authorization", bearer(&teacher))
-        .json(&edit)
-        .send()
-        .await
-        .unwrap();
+        .put_as(&teacher, &format!("/api/v1/questions/{qid}"), &edit)
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     // the attempt still shows and scores version 1
-    let s: Value = app
-        .get(&format!("/api/v1/attempts/{id}"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s = app.attempt(&ann, id).await;
     assert_eq!(s["questions"][0]["stem"], old_stem.as_str());
     assert_eq!(s["questions"][0]["version"], 1);
-    put_answer(&app, &ann, id, 1, json!({"choices": k})).await;
-    let result: Value = app
-        .post(&format!("/api/v1/attempts/{id}/submit"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    app.answer(&ann, id, 1, json!({"choices": k})).await;
+    let result = app.submit(&ann, id).await;
     assert_eq!(
         result["correct"], 1,
         "scored against the version the attempt was built with"
     );
-    let review: Value = app
-        .get(&format!("/api/v1/attempts/{id}/review"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let review = app.review(&ann, id).await;
     assert_eq!(review["questions"][0]["stem"], old_stem.as_str());
 }
 
@@ -688,27 +479,17 @@ async fn a_one_minute_exam_expires_on_its_own(pool: PgPool) {
     let _b = seed_fixture(&pool, 2).await;
     let app = TestApp::spawn_with(pool.clone(), &["--sweep-interval-secs", "1"]).await;
     let ann = app.register("ann@example.com").await;
-    let a = started(
-        &app,
-        &ann,
-        json!({"count": 3, "mode": "exam", "time_limit_minutes": 1}),
-    )
-    .await;
+    let a = app
+        .start_attempt(
+            &ann,
+            json!({"count": 3, "mode": "exam", "time_limit_minutes": 1}),
+        )
+        .await;
     let id = a["id"].as_str().unwrap();
     let k = key(&pool, id, 1).await;
     // the client reports its own time: the server caches the open attempt from here on
-    assert_eq!(
-        put_answer(
-            &app,
-            &ann,
-            id,
-            1,
-            json!({"choices": k, "time_spent_ms": 3000})
-        )
-        .await
-        .status(),
-        200
-    );
+    app.answer(&ann, id, 1, json!({"choices": k, "time_spent_ms": 3000}))
+        .await;
     // the minute and the grace window pass: move the attempt's clock back rather than wait
     let past = (60 + exambank::services::attempts::GRACE_SECS + 3) as f64;
     sqlx::query(
@@ -746,14 +527,13 @@ async fn a_one_minute_exam_expires_on_its_own(pool: PgPool) {
         "the answer saved in time counts"
     );
     problem(
-        put_answer(&app, &ann, id, 2, json!({"choices": []})).await,
+        app.put_answer(&ann, id, 2, json!({"choices": []})).await,
         409,
     )
     .await;
     // a late change, which the cached attempt (still open in the cache) would accept, is refused
     problem(
-        put_answer(
-            &app,
+        app.put_answer(
             &ann,
             id,
             2,
@@ -763,15 +543,7 @@ async fn a_one_minute_exam_expires_on_its_own(pool: PgPool) {
         409,
     )
     .await;
-    let s: Value = app
-        .get(&format!("/api/v1/attempts/{id}"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s = app.attempt(&ann, id).await;
     assert_eq!(s["status"], "expired");
     assert_eq!(s["remaining_seconds"], 0);
 }

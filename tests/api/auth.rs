@@ -32,15 +32,7 @@ async fn register_returns_tokens_and_me_shows_the_profile(pool: PgPool) {
     assert_eq!(t["token_type"], "Bearer");
     assert_eq!(t["expires_in"], 900);
     assert_eq!(t["user"]["role"], "learner");
-    let me: Value = app
-        .get("/api/v1/me")
-        .header("authorization", bearer(&t))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.get_json(&t, "/api/v1/me").await;
     assert_eq!(me["email"], "ann@example.com");
     assert_eq!(me["display_name"], "Test Learner");
 }
@@ -186,12 +178,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family(pool: PgPool) {
     let t1: Value = r.json().await.unwrap();
     let r1 = t1["refresh_token"].as_str().unwrap();
     assert_ne!(r0, r1, "rotated");
-    let me = app
-        .get("/api/v1/me")
-        .header("authorization", bearer(&t1))
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as(&t1, "/api/v1/me").await;
     assert_eq!(me.status(), StatusCode::OK);
 
     // a thief replays the spent token: refused, and the whole family dies
@@ -219,12 +206,8 @@ async fn logout_then_refresh_is_401(pool: PgPool) {
     let t = app.register("ann@example.com").await;
     let rt = t["refresh_token"].as_str().unwrap();
     let r = app
-        .post("/api/v1/auth/logout")
-        .header("authorization", bearer(&t))
-        .json(&json!({"refresh_token": rt}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(&t, "/api/v1/auth/logout", json!({"refresh_token": rt}))
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     problem(refresh(&app, rt).await, 401).await;
 }
@@ -345,23 +328,14 @@ async fn learners_cannot_reach_admin_endpoints(pool: PgPool) {
     let learner = app.register("ann@example.com").await;
     let target = learner["user"]["id"].as_str().unwrap();
     let r = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{target}")))
-        .header("authorization", bearer(&learner))
-        .json(&json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_as(
+            &learner,
+            &format!("/api/v1/users/{target}"),
+            json!({"role": "admin"}),
+        )
+        .await;
     problem(r, 403).await;
-    let me: Value = app
-        .get("/api/v1/me")
-        .header("authorization", bearer(&learner))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.get_json(&learner, "/api/v1/me").await;
     assert_eq!(me["role"], "learner", "nothing changed");
 }
 
@@ -388,12 +362,11 @@ async fn an_admin_changes_a_role_and_an_instructor_cannot(pool: PgPool) {
     let user: Value = r.json().await.unwrap();
     assert_eq!(user["role"], "instructor");
     let r = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{}", uuid::Uuid::new_v4())))
-        .header("authorization", bearer(&admin))
-        .json(&json!({"role": "learner"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_as(
+            &admin,
+            &format!("/api/v1/users/{}", uuid::Uuid::new_v4()),
+            json!({"role": "learner"}),
+        )
+        .await;
     problem(r, 404).await;
 }

@@ -2,81 +2,15 @@
 //! pages: answers, flags, navigates with the palette, reloads mid-exam and finds its answers,
 //! lets a one-minute countdown reach zero and lands on the result page.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use exambank::domain::user::Role;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::attempts::seed_fixture;
-use crate::helpers::{TempDir, TestApp, PASSWORD};
-use crate::processes::free_port;
-
-pub(crate) struct Driver {
-    child: Child,
-    _profile: TempDir,
-    url: String,
-    profile_dir: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub(crate) async fn chromedriver() -> Driver {
-    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    assert!(
-        std::path::Path::new(&bin).exists(),
-        "{bin} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
-    );
-    let port = free_port();
-    let child = Command::new(&bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("{url}/status")).await.is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let profile = TempDir::new();
-    let profile_dir = profile.0.display().to_string();
-    Driver {
-        child,
-        _profile: profile,
-        url,
-        profile_dir,
-    }
-}
-
-pub(crate) async fn browser(driver: &Driver) -> Client {
-    // two TLS backends are linked (ring and aws-lc-rs through different crates): pick one
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=412,900", format!("--user-data-dir={}", driver.profile_dir)]
-        }),
-    );
-    ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a browser session")
-}
+use crate::helpers::webdriver::{browser, chromedriver, log_in};
+use crate::helpers::{seed_fixture, TestApp};
 
 /// Waits for the navigation a click started to land on `?{query}`.
 async fn wait_for_query(c: &Client, query: &str) {
@@ -275,33 +209,6 @@ async fn a_browser_takes_a_one_minute_exam(pool: PgPool) {
     c.close().await.unwrap();
 }
 
-pub(crate) async fn log_in(c: &Client, app: &TestApp, email: &str) {
-    c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.card button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !c.source().await.unwrap().contains("Log out") {
-        assert!(Instant::now() < deadline, "login did not complete");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn wait_for_path(c: &Client, pred: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -358,64 +265,31 @@ async fn an_instructor_runs_a_cohort_in_the_browser(pool: PgPool) {
         .unwrap();
 
     // a learner joins and sits a scheduled exam (over the API, as the phone app would)
-    let auth = |t: &serde_json::Value| format!("Bearer {}", t["access_token"].as_str().unwrap());
-    let r = app
-        .post("/api/v1/cohorts/join")
-        .header("authorization", auth(&ann))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    app.join_cohort(&ann, &code).await;
     let now = chrono::Utc::now();
-    let exam: serde_json::Value = app
-        .post(&format!("/api/v1/cohorts/{cohort}/exams"))
-        .header("authorization", auth(&teacher))
-        .json(
-            &json!({"blueprint": "quick", "opens_at": now - chrono::Duration::minutes(1),
-                      "closes_at": now + chrono::Duration::hours(1)}),
+    let exam = app
+        .schedule_exam(
+            &teacher,
+            &cohort,
+            json!({"blueprint": "quick", "opens_at": now - chrono::Duration::minutes(1),
+                   "closes_at": now + chrono::Duration::hours(1)}),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     let exam_id = exam["id"].as_str().unwrap();
     let a: serde_json::Value = app
-        .post(&format!(
-            "/api/v1/cohorts/{cohort}/exams/{exam_id}/attempts"
-        ))
-        .header("authorization", auth(&ann))
-        .send()
+        .start_cohort_exam(&ann, &cohort, exam_id)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let attempt = a["id"].as_str().unwrap();
     let questions = a["questions"].as_array().unwrap();
     for q in questions {
-        let r = app
-            .client
-            .put(app.url(&format!(
-                "/api/v1/attempts/{attempt}/answers/{}",
-                q["position"]
-            )))
-            .header("authorization", auth(&ann))
-            .json(&json!({"choices": [q["options"][0]["id"]], "time_spent_ms": 30000}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        let position = q["position"].as_i64().unwrap();
+        let body = json!({"choices": [q["options"][0]["id"]], "time_spent_ms": 30000});
+        app.answer(&ann, attempt, position, body).await;
     }
-    let r = app
-        .post(&format!("/api/v1/attempts/{attempt}/submit"))
-        .header("authorization", auth(&ann))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    app.submit(&ann, attempt).await;
 
     // the cohort page draws the heatmap: one member × every topic area, laid out for real
     c.goto(&app.url(&cohort_path)).await.unwrap();

@@ -8,8 +8,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::attempts::seed_fixture;
-use crate::helpers::{bearer, browser, browser_login, csrf_of, TestApp, PASSWORD};
+use crate::helpers::{browser, browser_login, csrf_of, seed_fixture, TestApp, PASSWORD};
 
 async fn page(app: &TestApp, b: &Client, path: &str) -> (StatusCode, String) {
     let r = b.get(app.url(path)).send().await.unwrap();
@@ -194,37 +193,14 @@ async fn cohort_pages_from_create_to_results(pool: PgPool) {
         .next()
         .unwrap()
         .to_string();
-    let a: Value = app
-        .get(&format!("/api/v1/attempts/{attempt_id}"))
-        .header("authorization", bearer(&ann_tokens))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let a = app.attempt(&ann_tokens, &attempt_id).await;
     let items = a["questions"].as_array().unwrap();
     for q in items {
-        let r = app
-            .client
-            .put(app.url(&format!(
-                "/api/v1/attempts/{attempt_id}/answers/{}",
-                q["position"]
-            )))
-            .header("authorization", bearer(&ann_tokens))
-            .json(&json!({"choices": [q["options"][0]["id"]]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let position = q["position"].as_i64().unwrap();
+        let body = json!({"choices": [q["options"][0]["id"]]});
+        app.answer(&ann_tokens, &attempt_id, position, body).await;
     }
-    let r = app
-        .post(&format!("/api/v1/attempts/{attempt_id}/submit"))
-        .header("authorization", bearer(&ann_tokens))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    app.submit(&ann_tokens, &attempt_id).await;
     let (_, html) = page(&app, &ann, &cohort_path).await;
     assert!(html.contains("My result"));
 

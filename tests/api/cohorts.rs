@@ -9,8 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::attempts::seed_fixture;
-use crate::helpers::{bearer, error_fields, problem, TestApp};
+use crate::helpers::{error_fields, problem, seed_fixture, wrong_option, TestApp};
 
 struct Class {
     app: TestApp,
@@ -29,25 +28,10 @@ async fn class(pool: PgPool) -> Class {
     let ann = app.register("ann@example.com").await;
     let bob = app.register("bob@example.com").await;
     let outsider = app.register("eve@example.com").await;
-    let r = app
-        .post("/api/v1/cohorts")
-        .header("authorization", bearer(&teacher))
-        .json(&json!({"name": "Spring cohort"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let c: Value = r.json().await.unwrap();
+    let c = app.create_cohort(&teacher, "Spring cohort").await;
     let code = c["join_code"].as_str().unwrap().to_string();
     for who in [&ann, &bob] {
-        let r = app
-            .post("/api/v1/cohorts/join")
-            .header("authorization", bearer(who))
-            .json(&json!({"code": code.to_lowercase()}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        app.join_cohort(who, &code.to_lowercase()).await;
     }
     Class {
         id: c["id"].as_str().unwrap().to_string(),
@@ -62,32 +46,11 @@ async fn class(pool: PgPool) -> Class {
 
 impl Class {
     async fn schedule(&self, opens: chrono::DateTime<Utc>, closes: chrono::DateTime<Utc>) -> Value {
-        let r = self
-            .app
-            .post(&format!("/api/v1/cohorts/{}/exams", self.id))
-            .header("authorization", bearer(&self.teacher))
-            .json(&json!({"blueprint": "quick", "opens_at": opens, "closes_at": closes}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
-        r.json().await.unwrap()
+        let body = json!({"blueprint": "quick", "opens_at": opens, "closes_at": closes});
+        self.app.schedule_exam(&self.teacher, &self.id, body).await
     }
     async fn start(&self, who: &Value, exam: &str) -> reqwest::Response {
-        self.app
-            .post(&format!(
-                "/api/v1/cohorts/{}/exams/{exam}/attempts",
-                self.id
-            ))
-            .header("authorization", bearer(who))
-            .send()
-            .await
-            .unwrap()
+        self.app.start_cohort_exam(who, &self.id, exam).await
     }
 }
 
@@ -97,26 +60,12 @@ async fn roster_codes_and_access(pool: PgPool) {
     let c = class(pool).await;
     let app = &c.app;
     // members see the cohort without its code; the owner sees the code
-    let as_member: Value = app
-        .get(&format!("/api/v1/cohorts/{}", c.id))
-        .header("authorization", bearer(&c.ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let as_member = app
+        .get_json(&c.ann, &format!("/api/v1/cohorts/{}", c.id))
+        .await;
     assert!(as_member.get("join_code").is_none());
     assert_eq!(as_member["member_count"], 2);
-    let mine: Value = app
-        .get("/api/v1/cohorts")
-        .header("authorization", bearer(&c.bob))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine = app.get_json(&c.bob, "/api/v1/cohorts").await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
     // outsiders and other instructors get 404 for everything of the cohort
     for who in [&c.outsider, &c.other_teacher] {
@@ -125,81 +74,51 @@ async fn roster_codes_and_access(pool: PgPool) {
             format!("/api/v1/cohorts/{}/exams", c.id),
             format!("/api/v1/cohorts/{}/members", c.id),
         ] {
-            problem(
-                app.get(&path)
-                    .header("authorization", bearer(who))
-                    .send()
-                    .await
-                    .unwrap(),
-                404,
-            )
-            .await;
+            problem(app.get_as(who, &path).await, 404).await;
         }
     }
     // members cannot manage the roster
     problem(
-        app.get(&format!("/api/v1/cohorts/{}/members", c.id))
-            .header("authorization", bearer(&c.ann))
-            .send()
-            .await
-            .unwrap(),
+        app.get_as(&c.ann, &format!("/api/v1/cohorts/{}/members", c.id))
+            .await,
         403,
     )
     .await;
-    let roster: Value = app
-        .get(&format!("/api/v1/cohorts/{}/members", c.id))
-        .header("authorization", bearer(&c.teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let roster = app
+        .get_json(&c.teacher, &format!("/api/v1/cohorts/{}/members", c.id))
+        .await;
     assert_eq!(roster.as_array().unwrap().len(), 2);
     // rotating the code retires the old one
-    let before: Value = app
-        .get(&format!("/api/v1/cohorts/{}", c.id))
-        .header("authorization", bearer(&c.teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = app
+        .get_json(&c.teacher, &format!("/api/v1/cohorts/{}", c.id))
+        .await;
     let after: Value = app
-        .post(&format!("/api/v1/cohorts/{}/code", c.id))
-        .header("authorization", bearer(&c.teacher))
-        .send()
+        .post_empty_as(&c.teacher, &format!("/api/v1/cohorts/{}/code", c.id))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_ne!(before["join_code"], after["join_code"]);
     let r = app
-        .post("/api/v1/cohorts/join")
-        .header("authorization", bearer(&c.outsider))
-        .json(&json!({"code": before["join_code"]}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(
+            &c.outsider,
+            "/api/v1/cohorts/join",
+            json!({"code": before["join_code"]}),
+        )
+        .await;
     assert_eq!(error_fields(&problem(r, 422).await), ["code"]);
     // removing a member
     let bob_id = c.bob["user"]["id"].as_str().unwrap();
     let r = app
-        .client
-        .delete(app.url(&format!("/api/v1/cohorts/{}/members/{bob_id}", c.id)))
-        .header("authorization", bearer(&c.teacher))
-        .send()
-        .await
-        .unwrap();
+        .delete_as(
+            &c.teacher,
+            &format!("/api/v1/cohorts/{}/members/{bob_id}", c.id),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     problem(
-        app.get(&format!("/api/v1/cohorts/{}", c.id))
-            .header("authorization", bearer(&c.bob))
-            .send()
-            .await
-            .unwrap(),
+        app.get_as(&c.bob, &format!("/api/v1/cohorts/{}", c.id))
+            .await,
         404,
     )
     .await;
@@ -213,23 +132,21 @@ async fn windows_one_start_one_question_set_and_extensions(pool: PgPool) {
     // members cannot schedule; bad windows are 422
     let r = c
         .app
-        .post(&format!("/api/v1/cohorts/{}/exams", c.id))
-        .header("authorization", bearer(&c.ann))
-        .json(
-            &json!({"blueprint": "quick", "opens_at": now, "closes_at": now + Duration::hours(1)}),
+        .post_as(
+            &c.ann,
+            &format!("/api/v1/cohorts/{}/exams", c.id),
+            json!({"blueprint": "quick", "opens_at": now, "closes_at": now + Duration::hours(1)}),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     problem(r, 403).await;
     let r = c
         .app
-        .post(&format!("/api/v1/cohorts/{}/exams", c.id))
-        .header("authorization", bearer(&c.teacher))
-        .json(&json!({"blueprint": "nope", "opens_at": now, "closes_at": now - Duration::hours(1)}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(
+            &c.teacher,
+            &format!("/api/v1/cohorts/{}/exams", c.id),
+            json!({"blueprint": "nope", "opens_at": now, "closes_at": now - Duration::hours(1)}),
+        )
+        .await;
     let fields = error_fields(&problem(r, 422).await);
     assert!(fields.contains(&"blueprint".to_string()) && fields.contains(&"closes_at".to_string()));
 
@@ -284,26 +201,17 @@ async fn windows_one_start_one_question_set_and_extensions(pool: PgPool) {
     let ann_id = c.ann["user"]["id"].as_str().unwrap().to_string();
     let r = c
         .app
-        .post(&format!("/api/v1/cohorts/{}/exams/{eid}/extensions", c.id))
-        .header("authorization", bearer(&c.teacher))
-        .json(&json!({"user_id": ann_id, "minutes": 15}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(
+            &c.teacher,
+            &format!("/api/v1/cohorts/{}/exams/{eid}/extensions", c.id),
+            json!({"user_id": ann_id, "minutes": 15}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let now_state: Value = c
+    let now_state = c
         .app
-        .get(&format!(
-            "/api/v1/attempts/{}",
-            ann_attempt["id"].as_str().unwrap()
-        ))
-        .header("authorization", bearer(&c.ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .attempt(&c.ann, ann_attempt["id"].as_str().unwrap())
+        .await;
     assert_eq!(
         (deadline(&now_state) - started).num_minutes(),
         45,
@@ -311,12 +219,12 @@ async fn windows_one_start_one_question_set_and_extensions(pool: PgPool) {
     );
     let r = c
         .app
-        .post(&format!("/api/v1/cohorts/{}/exams/{eid}/extensions", c.id))
-        .header("authorization", bearer(&c.ann))
-        .json(&json!({"user_id": ann_id, "minutes": 500}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(
+            &c.ann,
+            &format!("/api/v1/cohorts/{}/exams/{eid}/extensions", c.id),
+            json!({"user_id": ann_id, "minutes": 500}),
+        )
+        .await;
     problem(r, 403).await;
 
     // after the window closes: 409 (the window is moved into the past in the database)
@@ -350,68 +258,29 @@ async fn results_item_statistics_and_csv(pool: PgPool) {
         let id = a["id"].as_str().unwrap();
         for q in a["questions"].as_array().unwrap() {
             let pos = q["position"].as_i64().unwrap();
-            let k = crate::attempts::key(&pool, id, pos).await;
+            let k = crate::helpers::key(&pool, id, pos).await;
             let qid = q["question_id"].as_str().unwrap().to_string();
             let choices = if miss_first
                 && (wrong_question.is_empty() || wrong_question == qid)
                 && q["kind"] == "single"
             {
                 wrong_question = qid;
-                vec![q["options"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|o| o["id"].as_str().unwrap().to_string())
-                    .find(|o| !k.contains(o))
-                    .unwrap()]
+                vec![wrong_option(q, &k)]
             } else {
                 k
             };
-            assert_eq!(
-                crate::attempts::put_answer(&c.app, who, id, pos, json!({"choices": choices}))
-                    .await
-                    .status(),
-                200
-            );
+            c.app
+                .answer(who, id, pos, json!({"choices": choices}))
+                .await;
         }
         c.app
-            .post(&format!("/api/v1/attempts/{id}/submit"))
-            .header("authorization", bearer(who))
-            .send()
-            .await
-            .unwrap();
+            .post_empty_as(who, &format!("/api/v1/attempts/{id}/submit"))
+            .await;
     }
     let path = format!("/api/v1/cohorts/{}/exams/{eid}/results", c.id);
-    problem(
-        c.app
-            .get(&path)
-            .header("authorization", bearer(&c.ann))
-            .send()
-            .await
-            .unwrap(),
-        403,
-    )
-    .await;
-    problem(
-        c.app
-            .get(&path)
-            .header("authorization", bearer(&c.other_teacher))
-            .send()
-            .await
-            .unwrap(),
-        404,
-    )
-    .await;
-    let r: Value = c
-        .app
-        .get(&path)
-        .header("authorization", bearer(&c.teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    problem(c.app.get_as(&c.ann, &path).await, 403).await;
+    problem(c.app.get_as(&c.other_teacher, &path).await, 404).await;
+    let r: Value = c.app.get_json(&c.teacher, &path).await;
     let learners = r["learners"].as_array().unwrap();
     assert_eq!(learners.len(), 2);
     let by_email = |e: &str| learners.iter().find(|l| l["email"] == e).unwrap().clone();
@@ -444,13 +313,7 @@ async fn results_item_statistics_and_csv(pool: PgPool) {
         .all(|i| i["facility"] == 1.0 && i["discrimination"].is_null()));
     assert!(!r["domains"].as_array().unwrap().is_empty());
 
-    let csv = c
-        .app
-        .get(&format!("{path}.csv"))
-        .header("authorization", bearer(&c.teacher))
-        .send()
-        .await
-        .unwrap();
+    let csv = c.app.get_as(&c.teacher, &format!("{path}.csv")).await;
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let text = csv.text().await.unwrap();
     let lines: Vec<&str> = text
@@ -479,7 +342,7 @@ async fn group_mastery_and_instructor_access_to_results(pool: PgPool) {
     let aid = a["id"].as_str().unwrap();
     for q in a["questions"].as_array().unwrap() {
         let pos = q["position"].as_i64().unwrap();
-        let k = crate::attempts::key(&pool, aid, pos).await;
+        let k = crate::helpers::key(&pool, aid, pos).await;
         let wrong: Vec<String> = q["options"]
             .as_array()
             .unwrap()
@@ -488,60 +351,22 @@ async fn group_mastery_and_instructor_access_to_results(pool: PgPool) {
             .filter(|o| !k.contains(o))
             .take(1)
             .collect();
-        crate::attempts::put_answer(&c.app, &c.ann, aid, pos, json!({"choices": wrong})).await;
+        c.app
+            .answer(&c.ann, aid, pos, json!({"choices": wrong}))
+            .await;
     }
     let result_path = format!("/api/v1/attempts/{aid}/result");
     // the owning instructor sees the result once it is final; nobody else does
-    problem(
-        c.app
-            .get(&result_path)
-            .header("authorization", bearer(&c.teacher))
-            .send()
-            .await
-            .unwrap(),
-        409,
-    )
-    .await;
-    c.app
-        .post(&format!("/api/v1/attempts/{aid}/submit"))
-        .header("authorization", bearer(&c.ann))
-        .send()
-        .await
-        .unwrap();
-    let r = c
-        .app
-        .get(&result_path)
-        .header("authorization", bearer(&c.teacher))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let res: Value = r.json().await.unwrap();
+    problem(c.app.get_as(&c.teacher, &result_path).await, 409).await;
+    c.app.submit(&c.ann, aid).await;
+    let res = c.app.get_json(&c.teacher, &result_path).await;
     assert_eq!(res["correct"], 0);
     for who in [&c.other_teacher, &c.bob] {
-        problem(
-            c.app
-                .get(&result_path)
-                .header("authorization", bearer(who))
-                .send()
-                .await
-                .unwrap(),
-            404,
-        )
-        .await;
+        problem(c.app.get_as(who, &result_path).await, 404).await;
     }
     // the group view: domain means and how many are below the pass threshold
     let path = format!("/api/v1/cohorts/{}/mastery", c.id);
-    let owner_view: Value = c
-        .app
-        .get(&path)
-        .header("authorization", bearer(&c.teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let owner_view: Value = c.app.get_json(&c.teacher, &path).await;
     let domains: Vec<&Value> = owner_view["areas"]
         .as_array()
         .unwrap()
@@ -558,29 +383,11 @@ async fn group_mastery_and_instructor_access_to_results(pool: PgPool) {
         2 * crate::helpers::topic_areas().len(),
         "two members × every topic area for the heatmap"
     );
-    let member_view: Value = c
-        .app
-        .get(&path)
-        .header("authorization", bearer(&c.bob))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let member_view: Value = c.app.get_json(&c.bob, &path).await;
     assert!(
         member_view.get("members").is_none(),
         "members see the group without names"
     );
     assert!(!member_view.to_string().contains("Test Learner"));
-    problem(
-        c.app
-            .get(&path)
-            .header("authorization", bearer(&c.outsider))
-            .send()
-            .await
-            .unwrap(),
-        404,
-    )
-    .await;
+    problem(c.app.get_as(&c.outsider, &path).await, 404).await;
 }

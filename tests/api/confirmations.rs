@@ -5,8 +5,7 @@ use exambank::domain::user::Role;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-use crate::attempts::seed_fixture;
-use crate::helpers::{browser, browser_login, csrf_of, TestApp};
+use crate::helpers::{browser, browser_login, csrf_of, seed_fixture, TestApp};
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
 async fn retiring_a_question_asks_first_and_confirms_after(pool: PgPool) {

@@ -6,8 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::attempts::seed_fixture;
-use crate::helpers::{bearer, problem, TestApp};
+use crate::helpers::{bearer, problem, seed_fixture, TestApp};
 
 async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
     app.post("/api/v1/auth/refresh")
@@ -18,12 +17,7 @@ async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
 }
 
 async fn me(app: &TestApp, tokens: &Value) -> StatusCode {
-    app.get("/api/v1/me")
-        .header("authorization", bearer(tokens))
-        .send()
-        .await
-        .unwrap()
-        .status()
+    app.get_as(tokens, "/api/v1/me").await.status()
 }
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
@@ -75,12 +69,12 @@ async fn a_revoked_login_is_not_revived_inside_the_window(pool: PgPool) {
     let r0 = t0["refresh_token"].as_str().unwrap();
     let t1: Value = refresh(&app, r0).await.json().await.unwrap();
     let out = app
-        .post("/api/v1/auth/logout")
-        .header("authorization", bearer(&t1))
-        .json(&json!({"refresh_token": t1["refresh_token"]}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(
+            &t1,
+            "/api/v1/auth/logout",
+            json!({"refresh_token": t1["refresh_token"]}),
+        )
+        .await;
     assert!(out.status().is_success(), "{}", out.status());
     problem(refresh(&app, r0).await, 401).await;
 }
@@ -278,12 +272,8 @@ async fn text_with_a_nul_character_is_a_400_not_a_server_error(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let ann = app.register("ann@example.com").await;
     let r = app
-        .post("/api/v1/attempts")
-        .header("authorization", bearer(&ann))
-        .json(&json!({"blueprint": "dva\u{0}c02"}))
-        .send()
-        .await
-        .unwrap();
+        .try_start_attempt(&ann, json!({"blueprint": "dva\u{0}c02"}))
+        .await;
     let p = problem(r, 400).await;
     assert!(p["detail"].as_str().unwrap().contains("NUL"), "{p}");
 }
@@ -293,22 +283,8 @@ async fn integral_numbers_written_as_doubles_are_integers(pool: PgPool) {
     let _bank = seed_fixture(&pool, 10).await;
     let app = TestApp::spawn(pool).await;
     let ann = app.register("ann@example.com").await;
-    let r = app
-        .post("/api/v1/attempts")
-        .header("authorization", bearer(&ann))
-        .json(&json!({"count": 5.0}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let a: Value = r.json().await.unwrap();
+    let a = app.start_attempt(&ann, json!({"count": 5.0})).await;
     assert_eq!(a["questions"].as_array().unwrap().len(), 5);
-    let r = app
-        .post("/api/v1/attempts")
-        .header("authorization", bearer(&ann))
-        .json(&json!({"count": 5.5}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.try_start_attempt(&ann, json!({"count": 5.5})).await;
     problem(r, 422).await;
 }

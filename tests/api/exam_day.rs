@@ -11,29 +11,19 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::attempts::seed_fixture;
-use crate::helpers::{bearer, TestApp};
+use crate::helpers::{seed_fixture, TestApp};
 
 /// A server whose sweeper runs every second (it prepares and finalizes), a teacher and a
 /// cohort with `members` learners.
 async fn cohort(pool: PgPool, members: usize) -> (TestApp, Value, String, String, Vec<Value>) {
     let app = TestApp::spawn_with(pool, &["--sweep-interval-secs", "1"]).await;
     let teacher = app.user_with_role("t@example.com", Role::Instructor).await;
-    let c: Value = app
-        .post("/api/v1/cohorts")
-        .header("authorization", bearer(&teacher))
-        .json(&json!({"name": "Exam day"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = app.create_cohort(&teacher, "Exam day").await;
     let code = c["join_code"].as_str().unwrap().to_string();
     let mut learners = Vec::new();
     for i in 0..members {
         let l = app.register(&format!("l{i}@example.com")).await;
-        join(&app, &l, &code).await;
+        app.join_cohort(&l, &code).await;
         learners.push(l);
     }
     (
@@ -45,17 +35,6 @@ async fn cohort(pool: PgPool, members: usize) -> (TestApp, Value, String, String
     )
 }
 
-async fn join(app: &TestApp, who: &Value, code: &str) {
-    let r = app
-        .post("/api/v1/cohorts/join")
-        .header("authorization", bearer(who))
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-}
-
 async fn schedule(
     app: &TestApp,
     teacher: &Value,
@@ -63,15 +42,8 @@ async fn schedule(
     opens: DateTime<Utc>,
     closes: DateTime<Utc>,
 ) -> Uuid {
-    let r = app
-        .post(&format!("/api/v1/cohorts/{cohort}/exams"))
-        .header("authorization", bearer(teacher))
-        .json(&json!({"blueprint": "quick", "opens_at": opens, "closes_at": closes}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json::<Value>().await.unwrap()["id"]
+    let body = json!({"blueprint": "quick", "opens_at": opens, "closes_at": closes});
+    app.schedule_exam(teacher, cohort, body).await["id"]
         .as_str()
         .unwrap()
         .parse()
@@ -110,11 +82,7 @@ async fn wait_for_attempts(pool: &PgPool, exam: Uuid, n: usize) -> Vec<Row> {
 }
 
 async fn start(app: &TestApp, who: &Value, cohort: &str, exam: Uuid) -> reqwest::Response {
-    app.post(&format!("/api/v1/cohorts/{cohort}/exams/{exam}/attempts"))
-        .header("authorization", bearer(who))
-        .send()
-        .await
-        .unwrap()
+    app.start_cohort_exam(who, cohort, exam).await
 }
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
@@ -136,41 +104,26 @@ async fn attempts_are_prepared_before_the_window_opens_and_the_clock_starts_at_s
     let ann_prepared = prepared.iter().find(|r| r.1 == user_id(ann)).unwrap().0;
 
     // nobody sees a prepared attempt: not the learner (list, read, answer), not the owner
-    let mine: Value = app
-        .get("/api/v1/attempts")
-        .header("authorization", bearer(ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine = app.get_json(ann, "/api/v1/attempts").await;
     assert_eq!(mine.as_array().unwrap().len(), 0, "{mine}");
     let r = app
-        .get(&format!("/api/v1/attempts/{ann_prepared}"))
-        .header("authorization", bearer(ann))
-        .send()
-        .await
-        .unwrap();
+        .get_as(ann, &format!("/api/v1/attempts/{ann_prepared}"))
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = app
-        .client
-        .put(app.url(&format!("/api/v1/attempts/{ann_prepared}/answers/1")))
-        .header("authorization", bearer(ann))
-        .json(&json!({"choices": []}))
-        .send()
-        .await
-        .unwrap();
+        .put_as(
+            ann,
+            &format!("/api/v1/attempts/{ann_prepared}/answers/1"),
+            json!({"choices": []}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let results: Value = app
-        .get(&format!("/api/v1/cohorts/{cohort}/exams/{exam}/results"))
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let results = app
+        .get_json(
+            &teacher,
+            &format!("/api/v1/cohorts/{cohort}/exams/{exam}/results"),
+        )
+        .await;
     for l in results["learners"].as_array().unwrap() {
         assert_eq!(l["status"], "not_started", "{l}");
         assert!(l["attempt_id"].is_null());
@@ -210,15 +163,12 @@ async fn attempts_are_prepared_before_the_window_opens_and_the_clock_starts_at_s
     let r = start(&app, ann, &cohort, exam).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // the owner sees ann in progress and bob not started
-    let results: Value = app
-        .get(&format!("/api/v1/cohorts/{cohort}/exams/{exam}/results"))
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let results = app
+        .get_json(
+            &teacher,
+            &format!("/api/v1/cohorts/{cohort}/exams/{exam}/results"),
+        )
+        .await;
     let status_of = |who: &Value| {
         results["learners"]
             .as_array()
@@ -245,7 +195,7 @@ async fn a_member_who_joins_after_preparation_is_prepared_at_join(pool: PgPool) 
     wait_for_attempts(&pool, exam, learners.len()).await;
 
     let carol = app.register("carol@example.com").await;
-    join(&app, &carol, &code).await;
+    app.join_cohort(&carol, &code).await;
     // prepared by the join itself, before its response
     let rows = attempts_at(&pool, exam).await;
     let theirs: Vec<&Row> = rows.iter().filter(|r| r.1 == user_id(&carol)).collect();
@@ -255,16 +205,8 @@ async fn a_member_who_joins_after_preparation_is_prepared_at_join(pool: PgPool) 
     assert!(attempts_at(&pool, exam_later).await.is_empty());
 
     // a removed member's prepared attempt goes with them
-    let r = app
-        .client
-        .delete(app.url(&format!(
-            "/api/v1/cohorts/{cohort}/members/{}",
-            user_id(&carol)
-        )))
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap();
+    let member = format!("/api/v1/cohorts/{cohort}/members/{}", user_id(&carol));
+    let r = app.delete_as(&teacher, &member).await;
     assert!(r.status().is_success(), "{}", r.status());
     let rows = attempts_at(&pool, exam).await;
     assert!(rows.iter().all(|r| r.1 != user_id(&carol)));
@@ -310,13 +252,12 @@ async fn an_answer_inside_the_grace_window_of_a_mass_deadline_is_counted(pool: P
     }
     for (l, id, first, _) in &sitting {
         let r = app
-            .client
-            .put(app.url(&format!("/api/v1/attempts/{id}/answers/1")))
-            .header("authorization", bearer(l))
-            .json(&json!({"choices": [first]}))
-            .send()
-            .await
-            .unwrap();
+            .put_as(
+                l,
+                &format!("/api/v1/attempts/{id}/answers/1"),
+                json!({"choices": [first]}),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
     // the deadline passes; inside the grace window every learner's answer to question 2 is taken
@@ -324,21 +265,15 @@ async fn an_answer_inside_the_grace_window_of_a_mass_deadline_is_counted(pool: P
         (closes - Utc::now()).to_std().unwrap_or_default() + StdDuration::from_millis(300),
     )
     .await;
-    let grace_answers = futures_util::future::join_all(sitting.iter().map(|(l, id, _, second)| {
-        app.client
-            .put(app.url(&format!("/api/v1/attempts/{id}/answers/2")))
-            .header("authorization", bearer(l))
-            .json(&json!({"choices": [second]}))
-            .send()
-    }))
+    let grace_answers = futures_util::future::join_all(
+        sitting
+            .iter()
+            .map(|(l, id, _, second)| app.put_answer(l, id, 2, json!({"choices": [second]}))),
+    )
     .await;
     assert!(Utc::now() < closes + Duration::seconds(exambank::services::attempts::GRACE_SECS));
     for r in grace_answers {
-        assert_eq!(
-            r.unwrap().status(),
-            StatusCode::OK,
-            "inside the grace window"
-        );
+        assert_eq!(r.status(), StatusCode::OK, "inside the grace window");
     }
     // nobody submits: the sweeper finalizes all of them at once after the grace window
     let mut open = i64::MAX;
@@ -357,25 +292,11 @@ async fn an_answer_inside_the_grace_window_of_a_mass_deadline_is_counted(pool: P
     }
     assert_eq!(open, 0, "the sweeper finalized every attempt");
     for (l, id, first, second) in &sitting {
-        let res: Value = app
-            .get(&format!("/api/v1/attempts/{id}/result"))
-            .header("authorization", bearer(l))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let res = app
+            .get_json(l, &format!("/api/v1/attempts/{id}/result"))
+            .await;
         assert_eq!(res["answered"], 2, "the grace-window answer counts: {res}");
-        let a: Value = app
-            .get(&format!("/api/v1/attempts/{id}"))
-            .header("authorization", bearer(l))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let a = app.get_json(l, &format!("/api/v1/attempts/{id}")).await;
         assert_eq!(a["status"], "expired");
         assert_eq!(a["questions"][0]["choices"], json!([first]));
         assert_eq!(a["questions"][1]["choices"], json!([second]));

@@ -10,9 +10,8 @@ use fantoccini::{key::Key, Client, Locator};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-use crate::attempts::seed_fixture;
-use crate::browser::{browser, chromedriver, log_in};
-use crate::helpers::{browser as http_browser, browser_login, csrf_of, TestApp};
+use crate::helpers::webdriver::{browser, chromedriver, log_in};
+use crate::helpers::{browser as http_browser, browser_login, csrf_of, seed_fixture, TestApp};
 
 /// Waits until the current URL's path and query satisfy `pred`; returns the path.
 async fn wait_until(c: &Client, what: &str, pred: impl Fn(&str, Option<&str>) -> bool) -> String {

@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::helpers::{manifest_dir, problem, serve_args, TempDir, TestApp};
-use crate::processes::free_port;
+use crate::helpers::{free_port, manifest_dir, problem, serve_args, TempDir, TestApp};
 
 /// A private cluster for this test only (stopping the shared one would break other tests).
 struct Cluster {
@@ -58,18 +57,13 @@ async fn database_outage_gives_fast_503s_and_recovers() {
     let pool = exambank::db::pool(&args.db).unwrap();
     exambank::db::migrate(&pool).await.unwrap();
     let app = TestApp::spawn_with(pool, &["--db-acquire-timeout-secs", "2"]).await;
-    let auth = crate::helpers::bearer(&app.register("ann@example.com").await);
+    let ann = app.register("ann@example.com").await;
     assert_eq!(
         app.get("/readyz").send().await.unwrap().status(),
         StatusCode::OK
     );
     assert_eq!(
-        app.get("/api/v1/domains")
-            .header("authorization", &auth)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_as(&ann, "/api/v1/domains").await.status(),
         StatusCode::OK
     );
 
@@ -79,12 +73,7 @@ async fn database_outage_gives_fast_503s_and_recovers() {
         app.get("/readyz").send().await.unwrap().status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
-    let r = app
-        .get("/api/v1/domains")
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap();
+    let r = app.get_as(&ann, "/api/v1/domains").await;
     let body = problem(r, 503).await;
     assert!(body["detail"].as_str().unwrap().contains("database"));
     assert!(
@@ -108,12 +97,7 @@ async fn database_outage_gives_fast_503s_and_recovers() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(
-        app.get("/api/v1/domains")
-            .header("authorization", &auth)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_as(&ann, "/api/v1/domains").await.status(),
         StatusCode::OK
     );
 }

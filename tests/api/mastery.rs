@@ -3,87 +3,24 @@
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::attempts::{key, put_answer, seed_fixture, started};
-use crate::helpers::{bearer, browser, browser_login, error_fields, problem, TestApp};
-
-pub(crate) async fn get(app: &TestApp, who: &Value, path: &str) -> Value {
-    let r = app
-        .get(path)
-        .header("authorization", bearer(who))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
-
-pub(crate) fn domain<'a>(m: &'a Value, d: &str) -> &'a Value {
-    m["domains"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["area"] == d)
-        .unwrap()
-}
-
-/// Answers every question of a fresh practice attempt in `d`, right or wrong.
-pub(crate) async fn answer_all(
-    app: &TestApp,
-    pool: &PgPool,
-    who: &Value,
-    d: &str,
-    n: i64,
-    right: bool,
-) -> String {
-    let a = started(
-        app,
-        who,
-        json!({"mode": "practice", "count": n, "domains": {d: 1}}),
-    )
-    .await;
-    let id = a["id"].as_str().unwrap().to_string();
-    for (i, q) in a["questions"].as_array().unwrap().iter().enumerate() {
-        let pos = i as i64 + 1;
-        let k = key(pool, &id, pos).await;
-        let choice = if right {
-            k
-        } else {
-            vec![q["options"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o["id"].as_str().unwrap().to_string())
-                .find(|o| !k.contains(o))
-                .unwrap()]
-        };
-        assert_eq!(
-            put_answer(
-                app,
-                who,
-                &id,
-                pos,
-                json!({"choices": choice, "time_spent_ms": 30000})
-            )
-            .await
-            .status(),
-            200
-        );
-    }
-    id
-}
+use crate::helpers::{
+    answer_all, browser, browser_login, domain, error_fields, key, problem, seed_fixture, TestApp,
+};
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
 async fn answers_move_mastery_and_a_new_learner_is_uncertain(pool: PgPool) {
     let _b = seed_fixture(&pool, 6).await;
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
-    let fresh = get(&app, &ann, "/api/v1/me/mastery").await;
+    let fresh = app.get_json(&ann, "/api/v1/me/mastery").await;
     assert_eq!(
         fresh["domains"].as_array().unwrap().len(),
         crate::helpers::topic_areas().len()
     );
     assert!((domain(&fresh, "kms")["estimate"].as_f64().unwrap() - 0.5).abs() < 0.05);
-    let r = get(&app, &ann, "/api/v1/me/readiness?blueprint=dva-c02").await;
+    let r = app
+        .get_json(&ann, "/api/v1/me/readiness?blueprint=dva-c02")
+        .await;
     let (lo, hi) = (
         r["interval"][0].as_f64().unwrap(),
         r["interval"][1].as_f64().unwrap(),
@@ -96,7 +33,7 @@ async fn answers_move_mastery_and_a_new_learner_is_uncertain(pool: PgPool) {
 
     answer_all(&app, &pool, &ann, "kms", 6, true).await;
     answer_all(&app, &pool, &ann, "iam", 6, false).await;
-    let m = get(&app, &ann, "/api/v1/me/mastery").await;
+    let m = app.get_json(&ann, "/api/v1/me/mastery").await;
     let (kms, iam) = (domain(&m, "kms"), domain(&m, "iam"));
     assert_eq!(kms["answered"], 6);
     assert!(kms["estimate"].as_f64().unwrap() > 0.6, "{kms}");
@@ -111,18 +48,15 @@ async fn answers_move_mastery_and_a_new_learner_is_uncertain(pool: PgPool) {
         .iter()
         .any(|t| t["area"] == "kms-basics"));
     assert_ne!(m["weakest"][0]["area"], "kms");
-    let history = get(&app, &ann, "/api/v1/me/mastery/history").await;
+    let history = app.get_json(&ann, "/api/v1/me/mastery/history").await;
     assert!(history
         .as_array()
         .unwrap()
         .iter()
         .any(|h| h["domain"] == "kms"));
     problem(
-        app.get("/api/v1/me/readiness?blueprint=nope")
-            .header("authorization", bearer(&ann))
-            .send()
-            .await
-            .unwrap(),
+        app.get_as(&ann, "/api/v1/me/readiness?blueprint=nope")
+            .await,
         422,
     )
     .await;
@@ -133,26 +67,20 @@ async fn practice_from_weak_areas_mistakes_and_due_reviews(pool: PgPool) {
     let _b = seed_fixture(&pool, 6).await;
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
-    let post = |body: Value| {
-        app.post("/api/v1/practice")
-            .header("authorization", bearer(&ann))
-            .json(&body)
-            .send()
-    };
+    let post = |body: Value| app.post_as(&ann, "/api/v1/practice", body);
 
-    let body = problem(
-        post(json!({"source": "whatever", "count": 0}))
-            .await
-            .unwrap(),
-        422,
-    )
-    .await;
+    let body = problem(post(json!({"source": "whatever", "count": 0})).await, 422).await;
     assert_eq!(error_fields(&body), ["count", "source"]);
-    problem(post(json!({"source": "mistakes"})).await.unwrap(), 409).await;
+    problem(post(json!({"source": "mistakes"})).await, 409).await;
 
-    let r = post(json!({"source": "weak", "count": 10})).await.unwrap();
-    assert_eq!(r.status(), 201);
-    let weak: Value = r.json().await.unwrap();
+    let weak = app
+        .post_json(
+            &ann,
+            "/api/v1/practice",
+            json!({"source": "weak", "count": 10}),
+            201,
+        )
+        .await;
     assert_eq!(weak["questions"].as_array().unwrap().len(), 10);
     assert_eq!(weak["mode"], "practice");
     assert_eq!(weak["deadline"], Value::Null);
@@ -166,9 +94,9 @@ async fn practice_from_weak_areas_mistakes_and_due_reviews(pool: PgPool) {
     .fetch_all(&pool)
     .await
     .unwrap();
-    let r = post(json!({"source": "mistakes"})).await.unwrap();
-    assert_eq!(r.status(), 201);
-    let m: Value = r.json().await.unwrap();
+    let m = app
+        .post_json(&ann, "/api/v1/practice", json!({"source": "mistakes"}), 201)
+        .await;
     let ids: Vec<String> = m["questions"]
         .as_array()
         .unwrap()
@@ -181,19 +109,19 @@ async fn practice_from_weak_areas_mistakes_and_due_reviews(pool: PgPool) {
     let mid = m["id"].as_str().unwrap();
     for pos in 1..=2 {
         let k = key(&pool, mid, pos).await;
-        put_answer(&app, &ann, mid, pos, json!({"choices": k})).await;
+        app.answer(&ann, mid, pos, json!({"choices": k})).await;
     }
-    problem(post(json!({"source": "mistakes"})).await.unwrap(), 409).await;
+    problem(post(json!({"source": "mistakes"})).await, 409).await;
 
     // reviews: nothing due right after answering; once due, they are served
-    let due = get(&app, &ann, "/api/v1/me/reviews/due").await;
+    let due = app.get_json(&ann, "/api/v1/me/reviews/due").await;
     assert!(due.as_array().unwrap().is_empty(), "{due}");
     sqlx::query("UPDATE user_question_stats SET due_at = now() - interval '1 hour' WHERE question_id = ANY($1::uuid[])").bind(&wrong).execute(&pool).await.unwrap();
-    let due = get(&app, &ann, "/api/v1/me/reviews/due").await;
+    let due = app.get_json(&ann, "/api/v1/me/reviews/due").await;
     assert_eq!(due.as_array().unwrap().len(), 2);
-    let r = post(json!({"source": "due"})).await.unwrap();
-    assert_eq!(r.status(), 201);
-    let d: Value = r.json().await.unwrap();
+    let d = app
+        .post_json(&ann, "/api/v1/practice", json!({"source": "due"}), 201)
+        .await;
     assert_eq!(d["questions"].as_array().unwrap().len(), 2);
 }
 
@@ -268,12 +196,12 @@ async fn the_first_answer_of_a_new_day_keeps_the_last_day_as_a_snapshot(pool: Pg
     .unwrap();
     // today's first answer takes the read path (no client time: the server measures it), the
     // next ones the cached path; either way yesterday is kept once
-    let a = started(
-        &app,
-        &ann,
-        json!({"mode": "practice", "count": 3, "domains": {"kms": 1}}),
-    )
-    .await;
+    let a = app
+        .start_attempt(
+            &ann,
+            json!({"mode": "practice", "count": 3, "domains": {"kms": 1}}),
+        )
+        .await;
     let id = a["id"].as_str().unwrap();
     for (i, q) in a["questions"].as_array().unwrap().iter().enumerate() {
         let choice = q["options"][0]["id"].clone();
@@ -282,12 +210,7 @@ async fn the_first_answer_of_a_new_day_keeps_the_last_day_as_a_snapshot(pool: Pg
         } else {
             json!({"choices": [choice], "time_spent_ms": 20000})
         };
-        assert_eq!(
-            put_answer(&app, &ann, id, i as i64 + 1, body)
-                .await
-                .status(),
-            200
-        );
+        app.answer(&ann, id, i as i64 + 1, body).await;
     }
     let snaps: Vec<(chrono::NaiveDate, f64, i32)> = sqlx::query_as(
         "SELECT day, ability, answered FROM mastery_snapshots WHERE domain = 'kms' ORDER BY day",
@@ -299,7 +222,7 @@ async fn the_first_answer_of_a_new_day_keeps_the_last_day_as_a_snapshot(pool: Pg
     assert_eq!(snaps.len(), 1, "{snaps:?}");
     assert_eq!(snaps[0].1, ability);
     assert_eq!(snaps[0].2, 3);
-    let history = get(&app, &ann, "/api/v1/me/mastery/history").await;
+    let history = app.get_json(&ann, "/api/v1/me/mastery/history").await;
     let kms: Vec<&Value> = history
         .as_array()
         .unwrap()

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{all_keys, bearer, seed_real_bank, topic_areas, TestApp};
+use crate::helpers::{all_keys, seed_real_bank, topic_areas, TestApp};
 
 const EXAM_WEIGHTS: [(&str, f64); 4] = [
     ("development", 0.32),
@@ -145,12 +145,8 @@ async fn before_finalization_nothing_tells_scored_from_unscored(pool: PgPool) {
     let mut pilots = HashSet::new();
     for n in 0..5 {
         let r = app
-            .post("/api/v1/questions")
-            .header("authorization", bearer(&author))
-            .json(&authored(n))
-            .send()
-            .await
-            .unwrap();
+            .post_as(&author, "/api/v1/questions", &authored(n))
+            .await;
         assert_eq!(
             r.status(),
             StatusCode::CREATED,
@@ -161,29 +157,15 @@ async fn before_finalization_nothing_tells_scored_from_unscored(pool: PgPool) {
         pilots.insert(q["id"].as_str().unwrap().to_string());
     }
     let ann = app.register("ann@example.com").await;
-    let r = app
-        .post("/api/v1/attempts")
-        .header("authorization", bearer(&ann))
-        .json(&json!({"blueprint": "dva-c02"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let started: Value = r.json().await.unwrap();
+    let started = app
+        .start_attempt(&ann, json!({"blueprint": "dva-c02"}))
+        .await;
     let id = started["id"].as_str().unwrap().to_string();
     let questions = started["questions"].as_array().unwrap();
     assert_eq!(questions.len(), 65);
 
     // no field anywhere names scoring or pilots, and every question has the same fields
-    let read: Value = app
-        .get(&format!("/api/v1/attempts/{id}"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read = app.attempt(&ann, &id).await;
     for doc in [&started, &read] {
         let mut keys = Vec::new();
         all_keys(doc, &mut keys);
@@ -230,34 +212,22 @@ async fn before_finalization_nothing_tells_scored_from_unscored(pool: PgPool) {
     assert!(!page.contains("unscored") && !page.contains("pilot"));
     // the result is not available yet
     let r = app
-        .get(&format!("/api/v1/attempts/{id}/result"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap();
+        .get_as(&ann, &format!("/api/v1/attempts/{id}/result"))
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
     // answer every question with its first option, then submit
     for q in questions {
         let r = app
-            .client
-            .put(app.url(&format!("/api/v1/attempts/{id}/answers/{}", q["position"])))
-            .header("authorization", bearer(&ann))
-            .json(&json!({"choices": [q["options"][0]["id"]]}))
-            .send()
-            .await
-            .unwrap();
+            .put_as(
+                &ann,
+                &format!("/api/v1/attempts/{id}/answers/{}", q["position"]),
+                json!({"choices": [q["options"][0]["id"]]}),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
-    let result: Value = app
-        .post(&format!("/api/v1/attempts/{id}/submit"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let result = app.submit(&ann, &id).await;
     assert_eq!(result["scored"], 50);
     assert_eq!(result["unscored"], 15);
     assert_eq!(result["total"], 50, "the score counts the scored questions");
@@ -303,15 +273,7 @@ async fn before_finalization_nothing_tells_scored_from_unscored(pool: PgPool) {
     assert!(page.contains("Development with AWS Services"));
     assert!(page.contains("15 unscored ones did not"));
     // after finalization the review says which questions counted
-    let review: Value = app
-        .get(&format!("/api/v1/attempts/{id}/review"))
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let review = app.review(&ann, &id).await;
     let items = review["questions"].as_array().unwrap();
     assert_eq!(items.iter().filter(|q| q["scored"] == false).count(), 15);
     for q in items {
@@ -335,15 +297,7 @@ async fn the_catalog_shows_both_weightings(pool: PgPool) {
     seed_real_bank(&pool).await;
     let app = TestApp::spawn(pool).await;
     let ann = app.register("ann@example.com").await;
-    let domains: Value = app
-        .get("/api/v1/exam-domains")
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let domains = app.get_json(&ann, "/api/v1/exam-domains").await;
     let got: Vec<(String, f64)> = domains
         .as_array()
         .unwrap()
@@ -360,15 +314,7 @@ async fn the_catalog_shows_both_weightings(pool: PgPool) {
         .map(|(d, w)| (d.to_string(), *w))
         .collect();
     assert_eq!(got, want);
-    let blueprints: Value = app
-        .get("/api/v1/blueprints")
-        .header("authorization", bearer(&ann))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let blueprints = app.get_json(&ann, "/api/v1/blueprints").await;
     let by_slug = |s: &str| {
         blueprints
             .as_array()
@@ -414,15 +360,9 @@ async fn pilots_are_drawn_unscored_calibrated_then_promoted_or_flagged(pool: PgP
     let author = app.user_with_role("a@example.com", Role::Instructor).await;
     let mut pilot = Vec::new();
     for n in 0..2 {
-        let r = app
-            .post("/api/v1/questions")
-            .header("authorization", bearer(&author))
-            .json(&authored(n))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let q: Value = r.json().await.unwrap();
+        let q = app
+            .post_json(&author, "/api/v1/questions", &authored(n), 201)
+            .await;
         assert_eq!(q["measurement"]["pilot_status"], "pilot");
         pilot.push(q["id"].as_str().unwrap().to_string());
     }
@@ -438,12 +378,8 @@ async fn pilots_are_drawn_unscored_calibrated_then_promoted_or_flagged(pool: PgP
         let (app, key, good, bad) = (&app, &key, &good, &bad);
         async move {
             let a: Value = app
-                .post("/api/v1/attempts")
-                .header("authorization", bearer(who))
-                .json(&json!({"blueprint": "dva-c02"}))
-                .send()
+                .try_start_attempt(who, json!({"blueprint": "dva-c02"}))
                 .await
-                .unwrap()
                 .json()
                 .await
                 .unwrap();
@@ -480,21 +416,17 @@ async fn pilots_are_drawn_unscored_calibrated_then_promoted_or_flagged(pool: PgP
                     wrong
                 };
                 let r = app
-                    .client
-                    .put(app.url(&format!("/api/v1/attempts/{id}/answers/{}", q["position"])))
-                    .header("authorization", bearer(who))
-                    .json(&json!({ "choices": choices }))
-                    .send()
-                    .await
-                    .unwrap();
+                    .put_as(
+                        who,
+                        &format!("/api/v1/attempts/{id}/answers/{}", q["position"]),
+                        json!({ "choices": choices }),
+                    )
+                    .await;
                 assert_eq!(r.status(), StatusCode::OK);
             }
             let r = app
-                .post(&format!("/api/v1/attempts/{id}/submit"))
-                .header("authorization", bearer(who))
-                .send()
-                .await
-                .unwrap();
+                .post_empty_as(who, &format!("/api/v1/attempts/{id}/submit"))
+                .await;
             assert_eq!(r.status(), StatusCode::OK);
             drawn.contains(good) && drawn.contains(bad)
         }
@@ -513,15 +445,9 @@ async fn pilots_are_drawn_unscored_calibrated_then_promoted_or_flagged(pool: PgP
         let app = &app;
         let author = &author;
         async move {
-            let q: Value = app
-                .get(&format!("/api/v1/questions/{id}"))
-                .header("authorization", bearer(author))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let q = app
+                .get_json(author, &format!("/api/v1/questions/{id}"))
+                .await;
             q["measurement"].clone()
         }
     };

@@ -2,10 +2,8 @@
 
 use reqwest::{Client, StatusCode};
 
-use crate::helpers::{browser, csrf_of};
+use crate::helpers::{browser, csrf_of, TestApp, PASSWORD};
 use sqlx::PgPool;
-
-use crate::helpers::{TestApp, PASSWORD};
 
 fn set_cookies(r: &reqwest::Response) -> Vec<String> {
     r.headers()

@@ -55,38 +55,18 @@ async fn learners_never_get_answers_from_question_endpoints(pool: PgPool) {
     seed_real_bank(&pool).await;
     let app = TestApp::spawn(pool).await;
     let learner = app.register("ann@example.com").await;
-    let list: Value = app
-        .get("/api/v1/questions?limit=100")
-        .header("authorization", bearer(&learner))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json(&learner, "/api/v1/questions?limit=100").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 100);
     assert_no_answers(&list);
-    let search: Value = app
-        .get("/api/v1/questions?q=encryption")
-        .header("authorization", bearer(&learner))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let search = app
+        .get_json(&learner, "/api/v1/questions?q=encryption")
+        .await;
     assert!(!search["items"].as_array().unwrap().is_empty());
     assert_no_answers(&search);
     let id = list["items"][0]["id"].as_str().unwrap();
-    let one: Value = app
-        .get(&format!("/api/v1/questions/{id}"))
-        .header("authorization", bearer(&learner))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = app
+        .get_json(&learner, &format!("/api/v1/questions/{id}"))
+        .await;
     assert_no_answers(&one);
     assert_eq!(
         one["options"].as_array().unwrap().len(),
@@ -94,15 +74,9 @@ async fn learners_never_get_answers_from_question_endpoints(pool: PgPool) {
     );
     // an instructor sees them
     let teacher = app.user_with_role("t@example.com", Role::Instructor).await;
-    let one: Value = app
-        .get(&format!("/api/v1/questions/{id}"))
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = app
+        .get_json(&teacher, &format!("/api/v1/questions/{id}"))
+        .await;
     assert!(one["options"]
         .as_array()
         .unwrap()
@@ -119,15 +93,9 @@ async fn learners_never_get_answers_from_question_endpoints(pool: PgPool) {
         .text()
         .await
         .unwrap();
-    let shown: Value = app
-        .get("/api/v1/questions?q=encryption")
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown = app
+        .get_json(&teacher, "/api/v1/questions?q=encryption")
+        .await;
     let shown = shown["items"].as_array().unwrap();
     assert!(!shown.is_empty());
     for q in shown {
@@ -154,8 +122,8 @@ async fn search_filters_and_pagination(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let t = app.register("ann@example.com").await;
     let get = |path: String| {
-        let r = app.get(&path).header("authorization", bearer(&t));
-        async move { r.send().await.unwrap().json::<Value>().await.unwrap() }
+        let (app, t) = (&app, &t);
+        async move { app.get_as(t, &path).await.json::<Value>().await.unwrap() }
     };
     // full-text: the fixture stems contain "wkms3x1"
     let r = get("/api/v1/questions?q=wkms3x1".into()).await;
@@ -195,12 +163,7 @@ async fn search_filters_and_pagination(pool: PgPool) {
     }
     assert_eq!(seen.len(), 35);
     // bad difficulty is a 422 naming it
-    let r = app
-        .get("/api/v1/questions?difficulty=7")
-        .header("authorization", bearer(&t))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get_as(&t, "/api/v1/questions?difficulty=7").await;
     assert_eq!(error_fields(&problem(r, 422).await), ["difficulty"]);
 }
 
@@ -210,30 +173,19 @@ async fn authoring_makes_versions_and_retires(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let teacher = app.user_with_role("t@example.com", Role::Instructor).await;
     let learner = app.register("ann@example.com").await;
-    let r = app
-        .post("/api/v1/questions")
-        .header("authorization", bearer(&teacher))
-        .json(&draft())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let created: Value = r.json().await.unwrap();
+    let created = app
+        .post_json(&teacher, "/api/v1/questions", &draft(), 201)
+        .await;
     assert_eq!(created["version"], 1);
     let id = created["id"].as_str().unwrap().to_string();
 
     let mut edited = draft();
     edited["stem"] = json!("A developer must make Amazon S3 encrypt every new object at rest without changing clients. What should the developer rely on?");
-    let put = |body: Value| {
-        app.client
-            .put(app.url(&format!("/api/v1/questions/{id}")))
-            .header("authorization", bearer(&teacher))
-            .json(&body)
-            .send()
-    };
-    let v2: Value = put(edited.clone()).await.unwrap().json().await.unwrap();
+    let path = format!("/api/v1/questions/{id}");
+    let put = |body: Value| app.put_as(&teacher, &path, body);
+    let v2: Value = put(edited.clone()).await.json().await.unwrap();
     assert_eq!(v2["version"], 2);
-    let again: Value = put(edited).await.unwrap().json().await.unwrap();
+    let again: Value = put(edited).await.json().await.unwrap();
     assert_eq!(
         again["version"], 2,
         "an edit that changes nothing makes no version"
@@ -247,31 +199,18 @@ async fn authoring_makes_versions_and_retires(pool: PgPool) {
     assert_eq!(versions, 2);
 
     let r = app
-        .client
-        .delete(app.url(&format!("/api/v1/questions/{id}")))
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap();
+        .delete_as(&teacher, &format!("/api/v1/questions/{id}"))
+        .await;
     assert_eq!(r.status(), 204);
     problem(
-        app.get(&format!("/api/v1/questions/{id}"))
-            .header("authorization", bearer(&learner))
-            .send()
-            .await
-            .unwrap(),
+        app.get_as(&learner, &format!("/api/v1/questions/{id}"))
+            .await,
         404,
     )
     .await;
-    let list: Value = app
-        .get("/api/v1/questions?domain=s3&limit=100")
-        .header("authorization", bearer(&learner))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app
+        .get_json(&learner, "/api/v1/questions?domain=s3&limit=100")
+        .await;
     assert!(list["items"]
         .as_array()
         .unwrap()
@@ -299,13 +238,7 @@ async fn authoring_validation_names_every_bad_field_and_changes_nothing(pool: Pg
     bad["note"] = json!("s3#no-such-section");
     bad["exam_domain"] = json!("coding");
     bad["tags"] = json!(["Not A Slug"]);
-    let r = app
-        .post("/api/v1/questions")
-        .header("authorization", bearer(&teacher))
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_as(&teacher, "/api/v1/questions", &bad).await;
     let body = problem(r, 422).await;
     let fields = error_fields(&body);
     for f in [
@@ -338,51 +271,28 @@ async fn learners_cannot_author(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let auth = bearer(&learner);
-    let c = &app.client;
+    let (question, reports) = (
+        format!("/api/v1/questions/{id}"),
+        format!("/api/v1/questions/{id}/reports"),
+    );
     let responses = vec![
-        c.post(app.url("/api/v1/questions"))
-            .header("authorization", &auth)
-            .json(&draft())
-            .send()
-            .await
-            .unwrap(),
-        c.put(app.url(&format!("/api/v1/questions/{id}")))
-            .header("authorization", &auth)
-            .json(&draft())
-            .send()
-            .await
-            .unwrap(),
-        c.delete(app.url(&format!("/api/v1/questions/{id}")))
-            .header("authorization", &auth)
-            .send()
-            .await
-            .unwrap(),
-        c.get(app.url("/api/v1/questions/export"))
-            .header("authorization", &auth)
-            .send()
-            .await
-            .unwrap(),
-        c.post(app.url("/api/v1/questions/import"))
-            .header("authorization", &auth)
-            .json(&json!({"questions": [draft()]}))
-            .send()
-            .await
-            .unwrap(),
-        c.get(app.url(&format!("/api/v1/questions/{id}/reports")))
-            .header("authorization", &auth)
-            .send()
-            .await
-            .unwrap(),
-        c.patch(app.url(&format!(
-            "/api/v1/questions/{id}/reports/{}",
-            uuid::Uuid::new_v4()
-        )))
-        .header("authorization", &auth)
-        .json(&json!({"status": "resolved"}))
-        .send()
-        .await
-        .unwrap(),
+        app.post_as(&learner, "/api/v1/questions", draft()).await,
+        app.put_as(&learner, &question, draft()).await,
+        app.delete_as(&learner, &question).await,
+        app.get_as(&learner, "/api/v1/questions/export").await,
+        app.post_as(
+            &learner,
+            "/api/v1/questions/import",
+            json!({"questions": [draft()]}),
+        )
+        .await,
+        app.get_as(&learner, &reports).await,
+        app.patch_as(
+            &learner,
+            &format!("{reports}/{}", uuid::Uuid::new_v4()),
+            json!({"status": "resolved"}),
+        )
+        .await,
     ];
     for r in responses {
         problem(r, 403).await;
@@ -396,11 +306,8 @@ async fn learners_cannot_author(pool: PgPool) {
 
 async fn export(app: &TestApp, who: &Value, format: &str) -> String {
     let r = app
-        .get(&format!("/api/v1/questions/export?format={format}"))
-        .header("authorization", bearer(who))
-        .send()
-        .await
-        .unwrap();
+        .get_as(who, &format!("/api/v1/questions/export?format={format}"))
+        .await;
     assert_eq!(r.status(), 200);
     r.text().await.unwrap()
 }
@@ -455,12 +362,12 @@ async fn import_is_all_or_nothing_with_errors_per_item(pool: PgPool) {
     let mut bad = draft();
     bad["options"][0]["correct"] = json!(false);
     let r = app
-        .post("/api/v1/questions/import")
-        .header("authorization", bearer(&teacher))
-        .json(&json!({"questions": [draft(), bad]}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(
+            &teacher,
+            "/api/v1/questions/import",
+            json!({"questions": [draft(), bad]}),
+        )
+        .await;
     let body = problem(r, 422).await;
     assert_eq!(error_fields(&body), ["questions[1].options"]);
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM questions")
@@ -492,61 +399,35 @@ async fn reports_are_filed_listed_counted_and_resolved(pool: PgPool) {
             .unwrap();
     let path = format!("/api/v1/questions/{id}/reports");
     let bad = app
-        .post(&path)
-        .header("authorization", bearer(&learner))
-        .json(&json!({"kind": "rude", "message": ""}))
-        .send()
-        .await
-        .unwrap();
+        .post_as(&learner, &path, json!({"kind": "rude", "message": ""}))
+        .await;
     assert_eq!(error_fields(&problem(bad, 422).await), ["kind", "message"]);
-    let r = app
-        .post(&path)
-        .header("authorization", bearer(&learner))
-        .json(&json!({"kind": "outdated", "message": "KMS keys are no longer called CMKs"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let report: Value = r.json().await.unwrap();
+    let report = app
+        .post_json(
+            &learner,
+            &path,
+            json!({"kind": "outdated", "message": "KMS keys are no longer called CMKs"}),
+            201,
+        )
+        .await;
     assert_eq!(report["status"], "open");
-    let q: Value = app
-        .get(&format!("/api/v1/questions/{id}"))
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let q = app
+        .get_json(&teacher, &format!("/api/v1/questions/{id}"))
+        .await;
     assert_eq!(q["open_reports"], 1);
-    let list: Value = app
-        .get(&path)
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json(&teacher, &path).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     let r = app
-        .client
-        .patch(app.url(&format!("{path}/{}", report["id"].as_str().unwrap())))
-        .header("authorization", bearer(&teacher))
-        .json(&json!({"status": "resolved", "resolution": "Renamed in version 2"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_as(
+            &teacher,
+            &format!("{path}/{}", report["id"].as_str().unwrap()),
+            json!({"status": "resolved", "resolution": "Renamed in version 2"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    let q: Value = app
-        .get(&format!("/api/v1/questions/{id}"))
-        .header("authorization", bearer(&teacher))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let q = app
+        .get_json(&teacher, &format!("/api/v1/questions/{id}"))
+        .await;
     assert_eq!(q["open_reports"], 0);
 }
 

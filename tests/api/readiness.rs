@@ -1,18 +1,18 @@
 //! Readiness over HTTP (issue 14): a prediction per exam-guide domain on the `dva-c02` form,
 //! and a learner model that uses calibrated difficulties where they exist.
 
-use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::helpers::{browser, browser_login, seed_real_bank, TestApp};
-use crate::mastery::{answer_all, domain, get};
+use crate::helpers::{answer_all, browser, browser_login, domain, seed_real_bank, TestApp};
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
 async fn readiness_predicts_each_exam_guide_domain_on_the_dva_c02_form(pool: PgPool) {
     seed_real_bank(&pool).await;
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.register("ann@example.com").await;
-    let fresh = get(&app, &ann, "/api/v1/me/readiness?blueprint=dva-c02").await;
+    let fresh = app
+        .get_json(&ann, "/api/v1/me/readiness?blueprint=dva-c02")
+        .await;
     let rows = fresh["exam_domains"].as_array().unwrap();
     let names: Vec<&str> = rows.iter().map(|d| d["domain"].as_str().unwrap()).collect();
     assert_eq!(
@@ -45,7 +45,9 @@ async fn readiness_predicts_each_exam_guide_domain_on_the_dva_c02_form(pool: PgP
     for area in ["serverless", "dynamodb", "iam", "s3", "cicd"] {
         answer_all(&app, &pool, &ann, area, 5, true).await;
     }
-    let after = get(&app, &ann, "/api/v1/me/readiness?blueprint=dva-c02").await;
+    let after = app
+        .get_json(&ann, "/api/v1/me/readiness?blueprint=dva-c02")
+        .await;
     for (a, f) in after["exam_domains"].as_array().unwrap().iter().zip(rows) {
         assert!(
             a["predicted_percent"].as_f64().unwrap() > f["predicted_percent"].as_f64().unwrap(),
@@ -118,8 +120,8 @@ async fn the_learner_model_uses_calibrated_difficulties(pool: PgPool) {
     .await
     .unwrap();
     answer_all(&app, &pool, &bob, "kms", 4, true).await;
-    let a: Value = get(&app, &ann, "/api/v1/me/mastery").await;
-    let b: Value = get(&app, &bob, "/api/v1/me/mastery").await;
+    let a = app.get_json(&ann, "/api/v1/me/mastery").await;
+    let b = app.get_json(&bob, "/api/v1/me/mastery").await;
     let (ea, eb) = (
         domain(&a, "kms")["estimate"].as_f64().unwrap(),
         domain(&b, "kms")["estimate"].as_f64().unwrap(),

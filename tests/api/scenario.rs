@@ -16,8 +16,7 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::attempts::seed_fixture;
-use crate::processes::{free_port, url_of, wait_ready, Server};
+use crate::helpers::{free_port, seed_fixture, url_of, wait_ready, Server};
 
 const LEARNERS: usize = 200;
 const SECRET: &str = "scenario-signing-key-0123456789abcdef-0123";

@@ -42,14 +42,11 @@ async fn the_real_bank_seeds_and_reseeding_changes_nothing(pool: PgPool) {
 
     // and the API shows it
     let app = TestApp::spawn(pool).await;
-    let auth = crate::helpers::bearer(&app.register("ann@example.com").await);
+    let ann = app.register("ann@example.com").await;
     problem_401(app.get("/api/v1/domains").send().await.unwrap()).await;
     let domains: serde_json::Value = app
-        .get("/api/v1/domains")
-        .header("authorization", &auth)
-        .send()
+        .get_as(&ann, "/api/v1/domains")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -61,11 +58,8 @@ async fn the_real_bank_seeds_and_reseeding_changes_nothing(pool: PgPool) {
         .sum();
     assert_eq!(total as usize, first.added);
     let bps: serde_json::Value = app
-        .get("/api/v1/blueprints")
-        .header("authorization", &auth)
-        .send()
+        .get_as(&ann, "/api/v1/blueprints")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
