@@ -447,7 +447,7 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
     .await
     {
         Ok(a) => a,
-        Err(AppError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+        Err(AppError::Conflict(Conflict::AlreadyStarted, _)) => {
             // prepared meanwhile (the sweeper got there first): stamp that one
             drop(tx);
             let mut conn = pool.acquire().await?;

@@ -6,15 +6,20 @@ use uuid::Uuid;
 
 use super::{AttemptRow, NewAttempt, PlannedItem, ATTEMPT_COLUMNS};
 
+/// Inserts the attempt and its items. `false` (nothing written) when the member already has an
+/// attempt at this cohort exam: the insert is `ON CONFLICT DO NOTHING` like the sweeper's
+/// preparation, because a plain insert racing that speculative one for the same member could
+/// deadlock (each waiting for the other's transaction).
 pub async fn insert(
     conn: &mut PgConnection,
     a: &NewAttempt<'_>,
     items: &[PlannedItem],
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
         "INSERT INTO attempts (id, user_id, mode, blueprint, cohort_exam_id, deadline, pass_mark, scaled, question_count,
                                time_limit_minutes, spec, assembly)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (cohort_exam_id, user_id) DO NOTHING",
     )
     .bind(a.id)
     .bind(a.user_id)
@@ -29,7 +34,12 @@ pub async fn insert(
     .bind(&a.spec)
     .bind(&a.assembly)
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected()
+        > 0;
+    if !inserted {
+        return Ok(false);
+    }
     let positions: Vec<i32> = (1..=items.len() as i32).collect();
     let qids: Vec<Uuid> = items.iter().map(|i| i.question_id).collect();
     let versions: Vec<i32> = items.iter().map(|i| i.version).collect();
@@ -56,7 +66,7 @@ pub async fn insert(
     .bind(&scored)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 // ---- prepared attempts (cohort exams) ----------------------------------------------------------

@@ -260,7 +260,7 @@ pub async fn create_attempt(
     let deadline = recipe
         .time_limit_minutes
         .map(|m| Utc::now() + Duration::minutes(m.into()));
-    db::insert(
+    let inserted = db::insert(
         conn,
         &NewAttempt {
             id,
@@ -278,6 +278,13 @@ pub async fn create_attempt(
         &items,
     )
     .await?;
+    if !inserted {
+        // only a cohort exam's attempt can collide: the member has one (prepared or started)
+        return Err(AppError::conflict(
+            Conflict::AlreadyStarted,
+            "this member already has an attempt at this cohort exam",
+        ));
+    }
     let ids: Vec<Uuid> = items.iter().map(|i| i.question_id).collect();
     db::mark_seen(conn, user_id, &ids).await?;
     Ok(id)
