@@ -433,7 +433,10 @@ pub async fn extensions(conn: &mut PgConnection, exam: Uuid) -> sqlx::Result<Vec
 // ---- preparing attempts ahead of the opening ---------------------------------------------------
 
 /// An exam due for preparation (opening within `lead_secs`, not closed, with a member who has
-/// no attempt yet), locked for this process only: another process skips it.
+/// no attempt yet), locked for this process only: another process skips it. `FOR NO KEY
+/// UPDATE`, not `FOR UPDATE`: a member starting meanwhile inserts an attempt whose foreign key
+/// takes `FOR KEY SHARE` on this row after its attempt row is in, and the preparation then
+/// waits for that row; with `FOR UPDATE` the two waited for each other (a deadlock: a 500).
 pub async fn lock_exam_to_prepare(
     conn: &mut PgConnection,
     lead_secs: f64,
@@ -445,7 +448,7 @@ pub async fn lock_exam_to_prepare(
                          WHERE m.cohort_id = e.cohort_id
                            AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.cohort_exam_id = e.id AND a.user_id = m.user_id))
           ORDER BY e.opens_at
-          LIMIT 1 FOR UPDATE OF e SKIP LOCKED",
+          LIMIT 1 FOR NO KEY UPDATE OF e SKIP LOCKED",
     )
     .bind(lead_secs)
     .fetch_optional(conn)

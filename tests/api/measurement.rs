@@ -123,7 +123,7 @@ fn authored(n: usize) -> Value {
         "tags": ["lambda"],
         "kind": "single",
         "difficulty": 2,
-        "stem": format!("Pilot question {n}: which statement about {} and its quotas in pilot scenario number {n} is true?", services[n % services.len()]),
+        "stem": format!("Authored question {n}: which statement about {} and its quotas in scenario number {n} is true?", services[n % services.len()]),
         "options": [
             {"text": format!("Statement A{n}"), "correct": true, "rationale": "It is right."},
             {"text": format!("Statement B{n}"), "correct": false, "rationale": "It is wrong."},
@@ -485,7 +485,7 @@ async fn pilots_are_drawn_unscored_calibrated_then_promoted_or_flagged(pool: PgP
     let b = crate::helpers::browser();
     crate::helpers::browser_login(&app, &b, "a@example.com").await;
     let list = b
-        .get(app.url("/author/questions?q=pilot"))
+        .get(app.url("/author/questions?q=authored"))
         .send()
         .await
         .unwrap()
