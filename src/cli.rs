@@ -128,6 +128,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for (slug, theta) in &r.pass_abilities {
                 println!("pass ability of {slug}: {theta:.3} logits");
             }
+            for fit in &r.readiness {
+                match fit.map {
+                    Some(m) => println!(
+                        "readiness of {}: recalibrated on {} finished attempts (slope {:.3}, intercept {:.3})",
+                        fit.blueprint, fit.outcomes, m.slope, m.intercept
+                    ),
+                    None => println!(
+                        "readiness of {}: served as simulated ({} finished attempts; a fit needs {})",
+                        fit.blueprint,
+                        fit.outcomes,
+                        crate::domain::readiness::recalibration::MIN_OUTCOMES
+                    ),
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Openapi => {

@@ -151,6 +151,9 @@ pub struct ReadinessDto {
     pub predicted_scaled_score: f64,
     /// 10th and 90th percentile of the simulated scaled score.
     pub interval: [f64; 2],
+    /// Chance of reaching the pass mark: the share of simulated sittings at or above it, once
+    /// calibration has fitted the blueprint's map recalibrated against finished attempts'
+    /// outcomes (`method` says which).
     pub pass_probability: f64,
     pub pass_mark: i32,
     /// How it was computed.
@@ -199,8 +202,14 @@ pub async fn readiness(
         pass_mark,
         method: format!(
             "Monte Carlo: {} simulated sittings of a typical form (calibrated difficulties, scored \
-             as the blueprint's attempts are) from the per-area ability beliefs (fixed seed)",
-            crate::domain::readiness::READINESS_DRAWS
+             as the blueprint's attempts are) from the per-area ability beliefs (fixed seed){}",
+            crate::domain::readiness::READINESS_DRAWS,
+            match r.recalibrated_on {
+                Some(n) => format!(
+                    "; pass probability recalibrated on {n} finished attempts' outcomes"
+                ),
+                None => String::new(),
+            }
         ),
         exam_domains: r
             .exam_domains

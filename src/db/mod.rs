@@ -11,6 +11,7 @@ pub mod mastery;
 pub mod password_resets;
 pub mod questions;
 pub mod rate_limits;
+pub mod readiness;
 pub mod tokens;
 pub mod users;
 pub mod web_sessions;

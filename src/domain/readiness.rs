@@ -21,6 +21,9 @@ use super::question::EXAM_DOMAINS;
 use super::scoring::{meets, scaled_score};
 use super::two_way::allocate_two_way;
 
+pub mod check;
+pub mod recalibration;
+
 /// Prior correlation of a learner's abilities across areas (someone strong in S3 is likely
 /// stronger than average in DynamoDB too). [`readiness`] pools the per-area beliefs with it;
 /// the stored beliefs themselves stay independent per area.
@@ -203,6 +206,9 @@ pub struct Readiness {
     pub pass_probability: f64,
     /// One per exam-guide domain on the form, in the exam guide's order.
     pub exam_domains: Vec<DomainReadiness>,
+    /// Finished attempts `pass_probability` was recalibrated on ([`recalibration`]); `None`:
+    /// as simulated.
+    pub recalibrated_on: Option<usize>,
 }
 
 /// Monte Carlo with a fixed seed (deterministic), [`READINESS_DRAWS`] draws. Each draw takes an
@@ -324,6 +330,7 @@ pub(crate) fn simulate(
         interval: (percentile(&scores, 0.1), percentile(&scores, 0.9)),
         pass_probability: passed as f64 / draws as f64,
         exam_domains,
+        recalibrated_on: None,
     }
 }
 

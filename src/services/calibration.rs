@@ -34,6 +34,8 @@ pub struct Report {
     pub pass_abilities: Vec<(String, f64)>,
     pub iterations: usize,
     pub converged: bool,
+    /// Readiness recalibrated against finalized attempts, per blueprint with kept beliefs.
+    pub readiness: Vec<crate::services::learning::ReadinessFit>,
 }
 
 pub async fn run(pool: &PgPool) -> AppResult<Report> {
@@ -112,6 +114,7 @@ pub async fn run(pool: &PgPool) -> AppResult<Report> {
         }
     }
     report.pass_abilities = refresh_pass_abilities(&mut tx).await?;
+    report.readiness = crate::services::learning::recalibrate_readiness(&mut tx).await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db::attempts::{AreaRead, ItemRow};
@@ -14,10 +14,12 @@ use crate::db::catalog;
 use crate::db::mastery::{
     self as db, AreaWrite, CardRow, DueRow, LearningWrite, MasteryRow, SnapshotRow,
 };
+use crate::db::readiness as readiness_db;
 use crate::domain::calibration::prior_logit;
 use crate::domain::equating::ScaleSpec;
 use crate::domain::mastery::{difficulty_offset, improvement_value, Belief};
-use crate::domain::readiness::{readiness, Form, FormItem, Readiness, ScoreRule};
+use crate::domain::readiness::recalibration::{self, Recalibration};
+use crate::domain::readiness::{readiness, Form, FormItem, Population, Readiness, ScoreRule};
 use crate::domain::reviews::{next_state, CardState};
 use crate::error::{AppError, AppResult};
 
@@ -251,26 +253,46 @@ pub async fn history(pool: &PgPool, user_id: Uuid, days: i64) -> AppResult<Vec<S
 /// Predicted exam score for a blueprint from the per-area beliefs (Monte Carlo, fixed seed), on
 /// the typical form the blueprint draws from the bank (its scored questions, both weightings,
 /// calibrated difficulties), scored as its attempts are: equated where the blueprint has a pass
-/// ability, else linear. Also predicts each exam-guide domain.
+/// ability, else linear. Also predicts each exam-guide domain. The pass probability is
+/// recalibrated against earlier attempts' outcomes once calibration has fitted a map for the
+/// blueprint ([`recalibrate_readiness`]).
 pub async fn readiness_for(
     pool: &PgPool,
     user_id: Uuid,
     blueprint: &str,
 ) -> AppResult<(Readiness, i32)> {
     let mut conn = pool.acquire().await?;
-    let bp = catalog::blueprint_in(&mut conn, blueprint)
+    let form = form_for(&mut conn, blueprint).await?;
+    let map = readiness_db::recalibration(&mut conn, blueprint).await?;
+    drop(conn);
+    let beliefs = beliefs(pool, user_id).await?;
+    let pass_mark = form.pass_mark;
+    let mut r =
+        tokio::task::spawn_blocking(move || readiness(&beliefs, &form, &Population::default()))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+    if let Some((map, outcomes)) = map {
+        r.pass_probability = map.apply(r.pass_probability);
+        r.recalibrated_on = Some(outcomes);
+    }
+    Ok((r, pass_mark))
+}
+
+/// The blueprint's typical form as readiness simulates it (docs/mastery.md, "Readiness").
+async fn form_for(conn: &mut PgConnection, blueprint: &str) -> AppResult<Form> {
+    let bp = catalog::blueprint_in(conn, blueprint)
         .await?
         .ok_or_else(|| {
             AppError::validation("blueprint", format!("unknown blueprint `{blueprint}`"))
         })?;
-    let measure = catalog::blueprint_measure(&mut conn, blueprint)
+    let measure = catalog::blueprint_measure(conn, blueprint)
         .await?
         .unwrap_or_default();
-    let pass_ability = calibration::pass_abilities(&mut conn, std::slice::from_ref(&bp.slug))
+    let pass_ability = calibration::pass_abilities(conn, std::slice::from_ref(&bp.slug))
         .await?
         .into_iter()
         .find_map(|(_, p)| p);
-    let bank: Vec<FormItem> = calibration::operational_difficulties(&mut conn)
+    let bank: Vec<FormItem> = calibration::operational_difficulties(conn)
         .await?
         .into_iter()
         .map(|q| FormItem {
@@ -279,7 +301,6 @@ pub async fn readiness_for(
             exam_domain: q.exam_domain,
         })
         .collect();
-    drop(conn);
     let weights: BTreeMap<String, f64> =
         serde_json::from_value(bp.domain_weights).unwrap_or_default();
     let scored = usize::try_from(bp.question_count - measure.unscored.max(0))
@@ -296,26 +317,61 @@ pub async fn readiness_for(
         },
         _ => ScoreRule::Linear,
     };
-    let beliefs = beliefs(pool, user_id).await?;
-    let pass_mark = bp.pass_mark;
-    let r = tokio::task::spawn_blocking(move || {
-        let form = Form::typical(
-            &bank,
-            &weights,
-            &measure.exam_domain_weights.0,
-            scored,
-            rule,
-            pass_mark,
-        );
-        readiness(
-            &beliefs,
-            &form,
-            &crate::domain::readiness::Population::default(),
-        )
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?;
-    Ok((r, pass_mark))
+    Ok(Form::typical(
+        &bank,
+        &weights,
+        &measure.exam_domain_weights.0,
+        scored,
+        rule,
+        bp.pass_mark,
+    ))
+}
+
+/// Finalized attempts a blueprint's readiness map is fitted to: the most recent ones.
+pub const RECALIBRATION_WINDOW: i64 = 5000;
+
+/// One blueprint's readiness recalibration, as [`recalibrate_readiness`] fitted it.
+#[derive(Debug, Clone)]
+pub struct ReadinessFit {
+    pub blueprint: String,
+    /// Finalized attempts with the beliefs kept at their start.
+    pub outcomes: usize,
+    /// `None`: too few outcomes, readiness is served as simulated.
+    pub map: Option<Recalibration>,
+}
+
+/// Refits every blueprint's readiness map (run by calibration, on its transaction, after the
+/// difficulties and pass abilities are new): each finalized `exam` attempt is predicted from
+/// the beliefs kept when it started, on the blueprint's current form, and
+/// P(pass) = sigmoid(slope · logit(predicted) + intercept) is fitted to whether it passed.
+pub async fn recalibrate_readiness(conn: &mut PgConnection) -> AppResult<Vec<ReadinessFit>> {
+    let mut fits = Vec::new();
+    for blueprint in readiness_db::blueprints(conn).await? {
+        let outcomes = readiness_db::outcomes(conn, &blueprint, RECALIBRATION_WINDOW).await?;
+        let form = form_for(conn, &blueprint).await?;
+        let n = outcomes.len();
+        let map = tokio::task::spawn_blocking(move || {
+            let pairs: Vec<(f64, bool)> = outcomes
+                .iter()
+                .map(|(beliefs, passed)| {
+                    (
+                        readiness(beliefs, &form, &Population::default()).pass_probability,
+                        *passed,
+                    )
+                })
+                .collect();
+            recalibration::fit(&pairs)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+        readiness_db::store(conn, &blueprint, map, n).await?;
+        fits.push(ReadinessFit {
+            blueprint,
+            outcomes: n,
+            map,
+        });
+    }
+    Ok(fits)
 }
 
 pub async fn due(pool: &PgPool, user_id: Uuid, limit: i64) -> AppResult<Vec<DueRow>> {

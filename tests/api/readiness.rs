@@ -133,3 +133,126 @@ async fn the_learner_model_uses_calibrated_difficulties(pool: PgPool) {
         "calibrated hard questions teach more: {ea} vs {eb}"
     );
 }
+
+/// Readiness is recalibrated against real outcomes. Starting a `dva-c02` exam keeps the
+/// learner's beliefs beside the attempt (practice keeps nothing). Below 200 finished attempts
+/// calibration fits no map and readiness is served as simulated. With 300 more finished
+/// attempts whose learners passed far more often than their kept beliefs predict, calibration
+/// fits a map and `/me/readiness` serves a higher pass probability.
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn readiness_is_recalibrated_against_finished_attempts(pool: PgPool) {
+    seed_real_bank(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let ann = app.register("ann@example.com").await;
+    let ann_id: uuid::Uuid = ann["user"]["id"].as_str().unwrap().parse().unwrap();
+    for area in ["serverless", "dynamodb", "s3"] {
+        answer_all(&app, &pool, &ann, area, 4, true).await;
+    }
+    let readiness = |who| app.get_json(who, "/api/v1/me/readiness?blueprint=dva-c02");
+    let before = readiness(&ann).await["pass_probability"].as_f64().unwrap();
+
+    // a practice attempt keeps nothing; an exam keeps ann's topic-area beliefs as they are
+    app.start_attempt(
+        &ann,
+        serde_json::json!({"blueprint": "dva-c02", "mode": "practice"}),
+    )
+    .await;
+    let exam = app
+        .start_attempt(
+            &ann,
+            serde_json::json!({"blueprint": "dva-c02", "mode": "exam"}),
+        )
+        .await;
+    let exam_id: uuid::Uuid = exam["id"].as_str().unwrap().parse().unwrap();
+    let kept: Vec<(uuid::Uuid, serde_json::Value)> =
+        sqlx::query_as("SELECT attempt_id, beliefs FROM readiness_predictions WHERE user_id = $1")
+            .bind(ann_id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(kept.len(), 1, "only the exam keeps beliefs: {kept:?}");
+    assert_eq!(kept[0].0, exam_id);
+    let mastery: Vec<(String, f64, f64)> = sqlx::query_as(
+        "SELECT area, ability, variance FROM mastery WHERE user_id = $1 AND area_kind = 'domain'",
+    )
+    .bind(ann_id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(mastery.len(), 3, "{mastery:?}");
+    for (area, mu, var) in &mastery {
+        assert_eq!(kept[0].1[area]["mu"].as_f64(), Some(*mu), "{area}");
+        assert_eq!(kept[0].1[area]["var"].as_f64(), Some(*var), "{area}");
+    }
+    app.submit(&ann, exam_id).await;
+
+    // one finished attempt: no map, readiness as simulated
+    let report = exambank::services::calibration::run(&pool).await.unwrap();
+    let fit = report
+        .readiness
+        .iter()
+        .find(|f| f.blueprint == "dva-c02")
+        .expect("dva-c02 has kept beliefs");
+    assert_eq!((fit.outcomes, fit.map), (1, None));
+    let served = readiness(&ann).await;
+    assert!(
+        !served["method"].as_str().unwrap().contains("recalibrated"),
+        "{served}"
+    );
+    let unchanged = served["pass_probability"].as_f64().unwrap();
+    assert!((unchanged - before).abs() < 0.02, "{before} vs {unchanged}");
+
+    // 300 earlier attempts, kept beliefs from −1.5 to +1.5 logits in every area; every learner
+    // from −0.5 up passed, far more than the simulation predicts at those beliefs
+    sqlx::query(
+        "WITH s AS (
+             SELECT gen_random_uuid() AS id, -1.5 + 3.0 * i / 300.0 AS mu
+               FROM generate_series(1, 300) i
+         ), a AS (
+             INSERT INTO attempts (id, user_id, mode, blueprint, status, finalized_at, result)
+             SELECT id, $1, 'exam', 'dva-c02', 'submitted', now(), jsonb_build_object('passed', mu >= -0.5)
+               FROM s
+         )
+         INSERT INTO readiness_predictions (user_id, attempt_id, blueprint, beliefs)
+         SELECT $1, s.id, 'dva-c02',
+                (SELECT jsonb_object_agg(k, jsonb_build_object('mu', s.mu, 'var', 0.2))
+                   FROM jsonb_object_keys((SELECT domain_weights FROM blueprints WHERE slug = 'dva-c02')) k)
+           FROM s",
+    )
+    .bind(ann_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let report = exambank::services::calibration::run(&pool).await.unwrap();
+    let fit = report
+        .readiness
+        .iter()
+        .find(|f| f.blueprint == "dva-c02")
+        .unwrap();
+    let map = fit.map.expect("301 outcomes fit a map");
+    println!(
+        "recalibrated on {} attempts: slope {:.3}, intercept {:.3}",
+        fit.outcomes, map.slope, map.intercept
+    );
+    assert_eq!(fit.outcomes, 301);
+    assert!(map.slope > 0.0 && map.intercept > 0.5, "{map:?}");
+    let stored: (f64, f64, i32) = sqlx::query_as(
+        "SELECT slope, intercept, outcomes FROM readiness_recalibration WHERE blueprint = 'dva-c02'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, (map.slope, map.intercept, 301));
+    let served = readiness(&ann).await;
+    assert!(
+        served["method"]
+            .as_str()
+            .unwrap()
+            .ends_with("pass probability recalibrated on 301 finished attempts' outcomes"),
+        "{served}"
+    );
+    let after = served["pass_probability"].as_f64().unwrap();
+    println!("ann's pass probability: {before:.3} as simulated, {after:.3} recalibrated");
+    assert!(after > before + 0.05, "{before} vs {after}");
+    assert!(after <= 1.0);
+}

@@ -242,6 +242,10 @@ pub async fn start(pool: &PgPool, user_id: Uuid, req: StartRequest) -> AppResult
         report_json(&report),
     )
     .await?;
+    if let (Some(blueprint), Mode::Exam) = (recipe.blueprint.as_deref(), recipe.mode) {
+        // what readiness would have predicted now: recalibration's evidence once it is finalized
+        crate::db::readiness::keep_beliefs(&mut tx, user_id, id, blueprint).await?;
+    }
     tx.commit().await?;
     started(&mut conn, user_id, id).await
 }
