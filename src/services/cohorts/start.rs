@@ -21,13 +21,22 @@ use crate::services::attempts::{create_attempt, plan};
 /// in one statement. Otherwise (not prepared yet, or a reason to refuse) the checks below run
 /// one by one and say what is wrong, and an attempt is built here.
 pub async fn start(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppResult<Uuid> {
-    {
-        let mut conn = pool.acquire().await?;
-        if let Some(a) = crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await? {
-            return Ok(a.id);
-        }
+    if let Some(a) = stamp_prepared(pool, user, id, exam_id).await? {
+        return Ok(a);
     }
     start_unprepared(pool, user, id, exam_id).await
+}
+
+/// Stamps the member's prepared attempt at the exam, if there is one (its id).
+async fn stamp_prepared(
+    pool: &PgPool,
+    user: Uuid,
+    id: Uuid,
+    exam_id: Uuid,
+) -> AppResult<Option<Uuid>> {
+    let mut conn = pool.acquire().await?;
+    let stamped = crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?;
+    Ok(stamped.map(|a| a.id))
 }
 
 /// The start when there was no prepared attempt to stamp: each check on its own, with its own
@@ -73,11 +82,8 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
         if status == "prepared" {
             // prepared since the first look: stamp it
             drop(tx);
-            let mut conn = pool.acquire().await?;
-            if let Some(a) =
-                crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?
-            {
-                return Ok(a.id);
+            if let Some(a) = stamp_prepared(pool, user, id, exam_id).await? {
+                return Ok(a);
             }
         }
         return Err(AppError::conflict(
@@ -109,11 +115,8 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
         Err(AppError::Conflict(Conflict::AlreadyStarted, _)) => {
             // prepared meanwhile (the sweeper got there first): stamp that one
             drop(tx);
-            let mut conn = pool.acquire().await?;
-            if let Some(a) =
-                crate::db::attempts::start_prepared(&mut conn, id, exam_id, user).await?
-            {
-                return Ok(a.id);
+            if let Some(a) = stamp_prepared(pool, user, id, exam_id).await? {
+                return Ok(a);
             }
             return Err(AppError::conflict(
                 Conflict::AlreadyStarted,
