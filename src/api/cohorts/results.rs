@@ -164,13 +164,10 @@ pub async fn results_csv(
 ) -> AppResult<HttpResponse> {
     let (id, exam) = path.into_inner();
     let r = svc::results(&state.pool, user.id, id, exam).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "content-disposition",
-            "attachment; filename=\"results.csv\"",
-        ))
-        .body(svc::results_csv(&r)))
+    Ok(crate::http::csv_attachment(
+        "results.csv",
+        svc::results_csv(&r),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
