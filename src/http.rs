@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse};
 
 /// The client's address: the TCP peer, or the first X-Forwarded-For hop when configured to
 /// trust a proxy.
@@ -33,4 +33,16 @@ pub fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A CSV download: `text/csv` in UTF-8, as an attachment named `filename` (the cohort results
+/// table, from the API and the pages alike).
+pub fn csv_attachment(filename: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body)
 }

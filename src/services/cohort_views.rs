@@ -2,20 +2,17 @@
 //! returns everything the page shows. Access is the same as in [`crate::services::cohorts`]:
 //! outsiders get 404 for everything of a cohort, members 403 for what only its owner sees.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
-use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db::catalog as db_catalog;
-use crate::db::cohorts::{self as db, MemberMasteryRow};
-use crate::domain::mastery::Belief;
+use crate::db::cohorts as db;
 use crate::error::{AppError, AppResult};
 use crate::services::catalog::{self, BlueprintRow};
 use crate::services::cohorts::{
-    self as svc, CohortRow, ExamResults, ExamView, GroupArea, GroupMastery, MemberArea, MemberRow,
-    Window, PASS_SHARE,
+    self as svc, CohortRow, ExamResults, ExamView, GroupMastery, MemberRow, Window,
 };
 
 fn not_found() -> AppError {
@@ -65,7 +62,7 @@ pub async fn show(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<ShowView> {
     } else {
         vec![]
     };
-    let exams = exam_views(&mut conn, user, id).await?;
+    let exams = svc::exam_views_in(&mut conn, user, id).await?;
     let rows = db::member_mastery(&mut conn, id).await?;
     drop(conn);
     let domains: Vec<String> = db_catalog::domain_weights(pool)
@@ -73,7 +70,7 @@ pub async fn show(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<ShowView> {
         .into_iter()
         .map(|(d, _)| d)
         .collect();
-    let group = group_mastery(&rows, &domains, owner || cohort.leaderboard);
+    let group = svc::group_mastery_of(&rows, &domains, owner || cohort.leaderboard);
     let blueprint_names = catalog::blueprint_names(pool).await?;
     let blueprints = if owner {
         catalog::list_blueprints(pool)
@@ -118,7 +115,7 @@ pub async fn start(
 ) -> AppResult<Option<StartView>> {
     let mut conn = pool.acquire().await?;
     let cohort = visible(&mut conn, user, id).await?;
-    let Some(v) = exam_views(&mut conn, user, id)
+    let Some(v) = svc::exam_views_in(&mut conn, user, id)
         .await?
         .into_iter()
         .find(|v| v.exam.id == exam)
@@ -168,148 +165,4 @@ pub async fn results(pool: &PgPool, user: Uuid, id: Uuid, exam: Uuid) -> AppResu
         extensions,
         blueprint,
     })
-}
-
-/// The cohort's exams with the caller's window and attempt (as [`svc::exam_views`], without
-/// its access check).
-async fn exam_views(conn: &mut PgConnection, user: Uuid, id: Uuid) -> AppResult<Vec<ExamView>> {
-    let rows = db::exams(conn, id).await?;
-    let mine: HashMap<Uuid, (Option<Uuid>, Option<String>, i32)> =
-        db::my_exam_states(conn, id, user)
-            .await?
-            .into_iter()
-            .map(|(e, a, s, m)| (e, (a, s, m)))
-            .collect();
-    let now = Utc::now();
-    Ok(rows
-        .into_iter()
-        .map(|exam| {
-            let (a, s, ext) = mine.get(&exam.id).cloned().unwrap_or((None, None, 0));
-            ExamView {
-                window: Window::at(now, &exam, ext),
-                extension_minutes: ext,
-                attempt: a.zip(s),
-                exam,
-            }
-        })
-        .collect())
-}
-
-/// The group's weak areas from its members' mastery rows (as [`svc::group_mastery`], without
-/// its access check): mean estimate per domain and tag, and how many members are below the
-/// estimate that passing needs; per member and domain when `show_members`.
-fn group_mastery(
-    rows: &[MemberMasteryRow],
-    domains: &[String],
-    show_members: bool,
-) -> GroupMastery {
-    let members: BTreeMap<Uuid, String> = rows
-        .iter()
-        .map(|r| (r.user_id, r.display_name.clone()))
-        .collect();
-    // (kind, area) → member → (estimate, answered)
-    let mut est: BTreeMap<(String, String), BTreeMap<Uuid, (f64, i32)>> = BTreeMap::new();
-    for r in rows {
-        if let (Some(k), Some(a), Some(mu), Some(var)) =
-            (&r.area_kind, &r.area, r.ability, r.variance)
-        {
-            est.entry((k.clone(), a.clone())).or_default().insert(
-                r.user_id,
-                (Belief { mu, var }.estimate(), r.answered.unwrap_or(0)),
-            );
-        }
-    }
-    let prior = Belief::PRIOR.estimate();
-    let mut keys: BTreeSet<(String, String)> = domains
-        .iter()
-        .map(|d| ("domain".to_string(), d.clone()))
-        .collect();
-    keys.extend(est.keys().cloned());
-    let areas = keys
-        .into_iter()
-        .map(|(kind, area)| {
-            let per = est.get(&(kind.clone(), area.clone()));
-            // members without answers in a domain count at the prior; tags only over those who answered
-            let values: Vec<f64> = if kind == "domain" {
-                members
-                    .keys()
-                    .map(|m| per.and_then(|p| p.get(m)).map_or(prior, |v| v.0))
-                    .collect()
-            } else {
-                per.map(|p| p.values().map(|v| v.0).collect())
-                    .unwrap_or_default()
-            };
-            GroupArea {
-                mean_estimate: if values.is_empty() {
-                    prior
-                } else {
-                    values.iter().sum::<f64>() / values.len() as f64
-                },
-                below_threshold: values.iter().filter(|v| **v < PASS_SHARE).count(),
-                members: values.len(),
-                kind,
-                area,
-            }
-        })
-        .collect();
-    let members = show_members.then(|| {
-        let mut out = Vec::new();
-        for (m, name) in &members {
-            for d in domains {
-                let v = est
-                    .get(&("domain".to_string(), d.clone()))
-                    .and_then(|p| p.get(m))
-                    .copied()
-                    .unwrap_or((prior, 0));
-                out.push(MemberArea {
-                    user_id: *m,
-                    display_name: name.clone(),
-                    domain: d.clone(),
-                    estimate: v.0,
-                    answered: v.1,
-                });
-            }
-        }
-        out
-    });
-    GroupMastery { areas, members }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(user: u128, name: &str, area: Option<(&str, &str, f64, i32)>) -> MemberMasteryRow {
-        MemberMasteryRow {
-            user_id: Uuid::from_u128(user),
-            display_name: name.into(),
-            area_kind: area.map(|a| a.0.into()),
-            area: area.map(|a| a.1.into()),
-            ability: area.map(|a| a.2),
-            variance: area.map(|_| 1.0),
-            answered: area.map(|a| a.3),
-        }
-    }
-
-    #[test]
-    fn domains_count_members_without_answers_at_the_prior_and_tags_do_not() {
-        let rows = vec![
-            row(1, "Ann", Some(("domain", "security", 3.0, 20))),
-            row(1, "Ann", Some(("tag", "iam", 3.0, 5))),
-            row(2, "Bob", None),
-        ];
-        let domains = vec!["security".to_string(), "deployment".to_string()];
-        let g = group_mastery(&rows, &domains, false);
-        assert!(g.members.is_none());
-        let security = g.areas.iter().find(|a| a.area == "security").unwrap();
-        assert_eq!(security.members, 2);
-        let deployment = g.areas.iter().find(|a| a.area == "deployment").unwrap();
-        assert_eq!(deployment.members, 2);
-        assert_eq!(deployment.below_threshold, 2);
-        let iam = g.areas.iter().find(|a| a.area == "iam").unwrap();
-        assert_eq!(iam.members, 1);
-        let shown = group_mastery(&rows, &domains, true).members.unwrap();
-        assert_eq!(shown.len(), 4);
-        assert_eq!(shown.iter().filter(|m| m.answered > 0).count(), 1);
-    }
 }

@@ -1,6 +1,6 @@
 //! The guard before a once-only cohort exam: `/cohorts/{id}/exams/{exam}/start` shows the exam's
 //! length, its time limit and that it cannot be restarted, and starts it only on an explicit
-//! confirm (the POST of the same path, in `cohorts.rs`). Works without JavaScript.
+//! confirm (the POST of the same path, in `cohorts/actions.rs`). Works without JavaScript.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

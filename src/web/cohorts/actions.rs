@@ -2,7 +2,6 @@
 //! leaderboard, removes members and schedules exams; a member starts an exam. A form error
 //! shows the cohort page again with the messages.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
@@ -23,8 +22,8 @@ pub(super) async fn rotate_code(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
-    svc::rotate_code(&state.pool, user.0.id, *id).await?;
-    Ok(see_other(format!("/cohorts/{}", *id)))
+    let outcome = svc::rotate_code(&state.pool, user.0.id, *id).await;
+    after_form(&state, user, &csrf, *id, outcome, |_| cohort_page(*id)).await
 }
 
 #[derive(Deserialize)]
@@ -41,8 +40,8 @@ pub(super) async fn leaderboard(
     form: web::Form<LeaderboardForm>,
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
-    svc::set_leaderboard(&state.pool, user.0.id, *id, form.on == "true").await?;
-    Ok(see_other(format!("/cohorts/{}", *id)))
+    let outcome = svc::set_leaderboard(&state.pool, user.0.id, *id, form.on == "true").await;
+    after_form(&state, user, &csrf, *id, outcome, |_| cohort_page(*id)).await
 }
 
 pub(super) async fn remove_member(
@@ -54,8 +53,8 @@ pub(super) async fn remove_member(
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
     let (id, member) = path.into_inner();
-    svc::remove_member(&state.pool, user.0.id, id, member).await?;
-    Ok(see_other(format!("/cohorts/{id}")))
+    let outcome = svc::remove_member(&state.pool, user.0.id, id, member).await;
+    after_form(&state, user, &csrf, id, outcome, |_| cohort_page(id)).await
 }
 
 #[derive(Deserialize)]
@@ -98,13 +97,7 @@ pub(super) async fn schedule(
         .await
     }
     .await;
-    match outcome {
-        Ok(_) => Ok(see_other(format!("/cohorts/{}", *id))),
-        Err(e) => match messages(&e) {
-            Some(msgs) => show_page(&state, user.0, &csrf, *id, error_status(&e), msgs).await,
-            None => Err(e.into()),
-        },
-    }
+    after_form(&state, user, &csrf, *id, outcome, |_| cohort_page(*id)).await
 }
 
 pub(super) async fn start(
@@ -116,12 +109,33 @@ pub(super) async fn start(
 ) -> Result<HttpResponse, PageError> {
     csrf.verify(&form.csrf_token)?;
     let (id, exam) = path.into_inner();
-    match svc::start(&state.pool, user.0.id, id, exam).await {
-        Ok(attempt) => Ok(see_other(format!("/attempts/{attempt}?q=1"))),
-        Err(e @ AppError::Conflict(..)) => {
-            let msgs = messages(&e).unwrap_or_default();
-            show_page(&state, user.0, &csrf, id, StatusCode::CONFLICT, msgs).await
-        }
-        Err(e) => Err(e.into()),
+    let outcome = svc::start(&state.pool, user.0.id, id, exam).await;
+    after_form(&state, user, &csrf, id, outcome, |attempt| {
+        format!("/attempts/{attempt}?q=1")
+    })
+    .await
+}
+
+fn cohort_page(id: Uuid) -> String {
+    format!("/cohorts/{id}")
+}
+
+/// Where every action goes after its form: on success to `to` (the cohort page, or the started
+/// attempt); a form error (an invalid field: 422, a conflict: 409) shows the cohort page again
+/// with its messages; any other error is an error page.
+async fn after_form<T>(
+    state: &AppState,
+    user: PageUser,
+    csrf: &Csrf,
+    id: Uuid,
+    outcome: Result<T, AppError>,
+    to: impl FnOnce(T) -> String,
+) -> Result<HttpResponse, PageError> {
+    match outcome {
+        Ok(v) => Ok(see_other(to(v))),
+        Err(e) => match messages(&e) {
+            Some(msgs) => show_page(state, user.0, csrf, id, error_status(&e), msgs).await,
+            None => Err(e.into()),
+        },
     }
 }

@@ -234,13 +234,10 @@ pub(super) async fn results_csv(
 ) -> Result<HttpResponse, PageError> {
     let (id, exam) = path.into_inner();
     let r = svc::results(&state.pool, user.0.id, id, exam).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "content-disposition",
-            "attachment; filename=\"results.csv\"",
-        ))
-        .body(svc::results_csv(&r)))
+    Ok(crate::http::csv_attachment(
+        "results.csv",
+        svc::results_csv(&r),
+    ))
 }
 
 #[derive(Deserialize)]
