@@ -135,7 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         fit.blueprint, fit.outcomes, m.slope, m.intercept
                     ),
                     None => println!(
-                        "readiness of {}: served as simulated ({} finished attempts; a fit needs {})",
+                        "readiness of {}: served as simulated ({} finished attempts: under {}, or no significant miscalibration)",
                         fit.blueprint,
                         fit.outcomes,
                         crate::domain::readiness::recalibration::MIN_OUTCOMES

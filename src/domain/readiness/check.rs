@@ -238,7 +238,11 @@ impl fmt::Display for Report {
                 "recalibrated on {} earlier learners' outcomes (slope {:.3}, intercept {:.3}):",
                 s.past, r.slope, r.intercept
             )?,
-            None => writeln!(f, "no recalibration ({} earlier outcomes):", s.past)?,
+            None => writeln!(
+                f,
+                "not recalibrated ({} earlier outcomes show no significant miscalibration):",
+                s.past
+            )?,
         }
         write!(f, "{}", self.recalibrated)
     }

@@ -24,6 +24,10 @@ pub const MIN_EACH: usize = 10;
 /// about 0.16 of information on the intercept, so this weighs like some 120 outcomes: 200
 /// outcomes move the map about halfway, 2,000 almost all the way.
 const PRIOR_PRECISION: f64 = 20.0;
+/// The fitted map is used only when it explains the outcomes better than the identity by a
+/// likelihood-ratio test at 5 % (χ² with 2 degrees of freedom): a predictor that is already
+/// calibrated is not moved by the noise of a finite sample.
+const LR_THRESHOLD: f64 = 5.991;
 /// Predictions are clamped to [EPS, 1 − EPS] before the logit (0 and 1 happen: a prediction is
 /// a share of simulated sittings).
 const EPS: f64 = 1e-3;
@@ -56,7 +60,8 @@ fn logit(p: f64) -> f64 {
 }
 
 /// Fits the map to (predicted pass probability, passed) pairs. `None` below the minimum
-/// sample ([`MIN_OUTCOMES`], [`MIN_EACH`]) or when the fit does not converge.
+/// sample ([`MIN_OUTCOMES`], [`MIN_EACH`]), when the fit is no significant improvement on the
+/// identity ([`LR_THRESHOLD`]), or when it does not converge.
 pub fn fit(outcomes: &[(f64, bool)]) -> Option<Recalibration> {
     let passes = outcomes.iter().filter(|(_, y)| *y).count();
     if outcomes.len() < MIN_OUTCOMES
@@ -73,17 +78,18 @@ pub fn fit(outcomes: &[(f64, bool)]) -> Option<Recalibration> {
     // Newton–Raphson on the penalised log-likelihood, parameters (slope, intercept), each step
     // halved until it does not lower the objective (plain Newton can overshoot on data that
     // are nearly separable)
+    let log_likelihood = |a: f64, c: f64| -> f64 {
+        xs.iter()
+            .map(|(x, y)| {
+                let z = a * x + c;
+                // log sigmoid(z) for y = 1, log sigmoid(−z) for y = 0, without overflow
+                let s = if *y > 0.5 { z } else { -z };
+                -(1.0 + (-s.abs()).exp()).ln() + s.min(0.0)
+            })
+            .sum::<f64>()
+    };
     let objective = |a: f64, c: f64| -> f64 {
-        let prior = -0.5 * PRIOR_PRECISION * ((a - 1.0).powi(2) + c * c);
-        prior
-            + xs.iter()
-                .map(|(x, y)| {
-                    let z = a * x + c;
-                    // log sigmoid(z) for y = 1, log sigmoid(−z) for y = 0, without overflow
-                    let s = if *y > 0.5 { z } else { -z };
-                    -(1.0 + (-s.abs()).exp()).ln() + s.min(0.0)
-                })
-                .sum::<f64>()
+        log_likelihood(a, c) - 0.5 * PRIOR_PRECISION * ((a - 1.0).powi(2) + c * c)
     };
     let (mut a, mut c) = (1.0, 0.0);
     let mut current = objective(a, c);
@@ -117,10 +123,14 @@ pub fn fit(outcomes: &[(f64, bool)]) -> Option<Recalibration> {
         let gained = next - current;
         current = next;
         if (step * da).abs() < 1e-9 && (step * dc).abs() < 1e-9 || gained.abs() < 1e-12 {
-            return (a.is_finite() && c.is_finite() && a > 0.0).then_some(Recalibration {
-                slope: a,
-                intercept: c,
-            });
+            let significant =
+                2.0 * (log_likelihood(a, c) - log_likelihood(1.0, 0.0)) >= LR_THRESHOLD;
+            return (a.is_finite() && c.is_finite() && a > 0.0 && significant).then_some(
+                Recalibration {
+                    slope: a,
+                    intercept: c,
+                },
+            );
         }
     }
     None
@@ -196,10 +206,15 @@ mod tests {
                 (p, rng.gen::<f64>() < p)
             })
             .collect();
-        let fitted = fit(&outcomes).expect("enough outcomes");
-        for p in [0.05, 0.3, 0.5, 0.7, 0.95] {
-            assert!((fitted.apply(p) - p).abs() < 0.03, "{p}: {fitted:?}");
-        }
+        // calibrated predictions: the identity explains them as well as any fit
+        assert_eq!(fit(&outcomes), None);
+        // with a real distortion on the same predictions the map is used
+        let low: Vec<(f64, bool)> = outcomes
+            .iter()
+            .map(|(p, _)| (*p, rng.gen::<f64>() < (p + 0.08).min(1.0)))
+            .collect();
+        let fitted = fit(&low).expect("a significant distortion");
+        assert!(fitted.apply(0.3) > 0.33, "{fitted:?}");
     }
 
     #[test]

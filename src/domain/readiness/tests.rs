@@ -231,7 +231,6 @@ fn calibration_guard() {
         let report = calibration_check(&form, setup, 2);
         println!("{label}\n{report}");
         let table = &report.recalibrated;
-        assert!(report.fitted.is_some(), "{label}: nothing was fitted");
         assert_eq!(table.deciles.len(), 10);
         assert!(
             (table.mean_predicted - table.mean_truth).abs() <= 0.02,
