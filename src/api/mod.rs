@@ -218,12 +218,14 @@ enum Rule {
     Length(usize, usize),
 }
 
+use crate::domain::attempt::Mode;
+
 /// `(schema, property, rule)`: request bodies.
 const BODY_RULES: &[(&str, &str, Rule)] = &[
     (
         "StartAttemptRequest",
         "mode",
-        Rule::OneOf(&["exam", "practice"]),
+        Rule::OneOf(&[Mode::Exam.as_str(), Mode::Practice.as_str()]),
     ),
     (
         "StartAttemptRequest",

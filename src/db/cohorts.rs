@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::attempt::AttemptStatus;
+use crate::domain::result::AttemptResult;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CohortRow {
     pub id: Uuid,
@@ -255,7 +258,7 @@ pub async fn member_attempt(
     conn: &mut PgConnection,
     exam: Uuid,
     user: Uuid,
-) -> sqlx::Result<Option<(Uuid, DateTime<Utc>, Option<i32>, String)>> {
+) -> sqlx::Result<Option<(Uuid, DateTime<Utc>, Option<i32>, AttemptStatus)>> {
     let r = sqlx::query!(
         "SELECT id, started_at, time_limit_minutes, status FROM attempts WHERE cohort_exam_id = $1 AND user_id = $2",
         exam,
@@ -263,7 +266,12 @@ pub async fn member_attempt(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(r.map(|r| (r.id, r.started_at, r.time_limit_minutes, r.status)))
+    r.map(|r| {
+        let status =
+            AttemptStatus::try_from(r.status).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        Ok((r.id, r.started_at, r.time_limit_minutes, status))
+    })
+    .transpose()
 }
 
 pub async fn set_deadline(
@@ -381,7 +389,7 @@ pub async fn owned_attempt_result(
     conn: &mut PgConnection,
     attempt: Uuid,
     owner: Uuid,
-) -> sqlx::Result<Option<Option<serde_json::Value>>> {
+) -> sqlx::Result<Option<Option<AttemptResult>>> {
     let r = sqlx::query!(
         "SELECT t.result FROM attempts t JOIN cohort_exams e ON e.id = t.cohort_exam_id JOIN cohorts c ON c.id = e.cohort_id
          WHERE t.id = $1 AND c.owner_id = $2",
@@ -390,7 +398,13 @@ pub async fn owned_attempt_result(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(r.map(|r| r.result))
+    r.map(|r| {
+        r.result
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(e.into()))
+    })
+    .transpose()
 }
 
 pub async fn set_leaderboard(conn: &mut PgConnection, cohort: Uuid, on: bool) -> sqlx::Result<()> {

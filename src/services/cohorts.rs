@@ -5,16 +5,16 @@
 //! roster and the join code and schedules cohort exams. Members see the cohort, its exams and
 //! their own attempts. Everyone else gets 404 for everything of the cohort.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rand::seq::SliceRandom;
 use rand::Rng;
-use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db::attempts::{NewAttempt, PlannedItem};
 use crate::db::catalog;
 use crate::db::cohorts as db;
+use crate::domain::attempt::{AssemblyReport, AttemptSpec, AttemptStatus};
 use crate::error::{AppError, AppResult, Conflict, FieldError};
 use crate::services::attempts::{assemble, assemble_measured, create_attempt, plan, Mode, Recipe};
 
@@ -61,7 +61,7 @@ pub async fn get(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<CohortRow> {
 /// The cohort, if `user` owns it; members get 403, outsiders 404.
 pub async fn owned(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<CohortRow> {
     let c = get(pool, user, id).await?;
-    if c.owner_id != user {
+    if !c.role_of(user).is_owner() {
         return Err(AppError::Forbidden(
             "only the cohort's owner can do this".into(),
         ));
@@ -135,15 +135,18 @@ async fn prepare(
     let template = NewAttempt {
         id: Uuid::nil(),
         user_id: Uuid::nil(),
-        mode: recipe.mode.as_str(),
+        mode: recipe.mode,
         blueprint: recipe.blueprint.as_deref(),
         cohort_exam_id: Some(exam_id),
         deadline: None,
         pass_mark: recipe.pass_mark,
         scaled: recipe.scaled,
         time_limit_minutes: recipe.time_limit_minutes,
-        spec: json!({"cohort": cohort, "cohort_exam": exam_id}),
-        assembly: json!({"requested": recipe.count, "drawn": recipe.count}),
+        spec: AttemptSpec::Cohort {
+            cohort,
+            cohort_exam: exam_id,
+        },
+        assembly: AssemblyReport::whole(recipe.count),
     };
     Ok(
         crate::db::attempts::insert_prepared(conn, &template, &plans)
@@ -238,7 +241,7 @@ pub async fn schedule(
     let Some(bp) = bp.filter(|_| errors.is_empty()) else {
         return Err(AppError::Validation(errors));
     };
-    let weights = serde_json::from_value(bp.domain_weights).unwrap_or_default();
+    let weights = bp.domain_weights.clone();
     let mut tx = pool.begin().await?;
     let measure = catalog::blueprint_measure(&mut tx, &bp.slug)
         .await?
@@ -285,25 +288,7 @@ pub async fn exams(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<ExamRow
     Ok(db::exams(&mut conn, id).await?)
 }
 
-/// Where a cohort exam's window stands for one member (their extension counts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    Upcoming,
-    Open,
-    Closed,
-}
-
-impl Window {
-    pub fn at(now: DateTime<Utc>, exam: &ExamRow, extension_minutes: i32) -> Window {
-        if now < exam.opens_at {
-            Window::Upcoming
-        } else if now > exam.closes_at + Duration::minutes(extension_minutes.into()) {
-            Window::Closed
-        } else {
-            Window::Open
-        }
-    }
-}
+pub use crate::domain::window::{deadline, Window};
 
 /// A cohort exam as the caller sees it: the window and their own attempt, if any.
 pub struct ExamView {
@@ -338,22 +323,6 @@ pub async fn exam_views(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<Ex
             }
         })
         .collect())
-}
-
-/// The deadline of a member's cohort attempt: the earlier of start + limit + extension and
-/// the window's close + extension.
-pub fn deadline(
-    started: DateTime<Utc>,
-    limit_minutes: Option<i32>,
-    closes_at: DateTime<Utc>,
-    extension_minutes: i32,
-) -> DateTime<Utc> {
-    let ext = Duration::minutes(extension_minutes.into());
-    let by_window = closes_at + ext;
-    match limit_minutes {
-        Some(m) => (started + Duration::minutes(m.into()) + ext).min(by_window),
-        None => by_window,
-    }
 }
 
 /// A member starts their one attempt, inside the window.
@@ -411,7 +380,7 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
         Window::Open => {}
     }
     if let Some((attempt, _, _, status)) = db::member_attempt(&mut tx, exam_id, user).await? {
-        if status == "prepared" {
+        if status == AttemptStatus::Prepared {
             // prepared since the first look: stamp it
             drop(tx);
             let mut conn = pool.acquire().await?;
@@ -434,7 +403,10 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
     }
     let recipe = cohort_recipe(&bp, &exam, chosen.len());
     let items = plan(chosen, false, exam.shuffle);
-    let spec = json!({"cohort": id, "cohort_exam": exam_id});
+    let spec = AttemptSpec::Cohort {
+        cohort: id,
+        cohort_exam: exam_id,
+    };
     let attempt = match create_attempt(
         &mut tx,
         user,
@@ -442,7 +414,7 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
         Some(exam_id),
         items,
         spec,
-        json!({"requested": recipe.count, "drawn": recipe.count}),
+        AssemblyReport::whole(recipe.count),
     )
     .await
     {
@@ -523,7 +495,7 @@ pub async fn extend(
     if let Some((attempt, started, limit, status)) =
         db::member_attempt(&mut tx, exam_id, member).await?
     {
-        if status == "in_progress" {
+        if status.is_open() {
             db::set_deadline(
                 &mut tx,
                 attempt,
@@ -565,6 +537,8 @@ pub struct ItemResult {
 }
 
 pub struct ExamResults {
+    /// The cohort, as the owner check read it.
+    pub cohort: CohortRow,
     pub exam: ExamRow,
     pub learners: Vec<LearnerResult>,
     /// domain → (mean percent over finalized attempts, attempts)
@@ -576,7 +550,7 @@ pub struct ExamResults {
 pub async fn results(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppResult<ExamResults> {
     use crate::domain::itemstats::{analyse, Response};
     use std::collections::{BTreeMap, HashMap};
-    owned(pool, user, id).await?;
+    let cohort = owned(pool, user, id).await?;
     let mut conn = pool.acquire().await?;
     let exam = db::exam(&mut conn, id, exam_id)
         .await?
@@ -658,6 +632,7 @@ pub async fn results(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppR
         .map(|(item, stat)| ItemResult { item, stat })
         .collect();
     Ok(ExamResults {
+        cohort,
         exam,
         learners,
         domains,
@@ -851,7 +826,7 @@ pub async fn owned_attempt_result(
     pool: &PgPool,
     owner: Uuid,
     attempt: Uuid,
-) -> AppResult<Option<serde_json::Value>> {
+) -> AppResult<Option<crate::domain::result::AttemptResult>> {
     let mut conn = pool.acquire().await?;
     match db::owned_attempt_result(&mut conn, attempt, owner).await? {
         None => Ok(None),
@@ -866,25 +841,6 @@ pub async fn owned_attempt_result(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn deadline_is_the_earlier_of_limit_and_window_plus_extension() {
-        let start = Utc::now();
-        let closes = start + Duration::minutes(60);
-        assert_eq!(
-            deadline(start, Some(30), closes, 0),
-            start + Duration::minutes(30)
-        );
-        assert_eq!(deadline(start, Some(90), closes, 0), closes);
-        assert_eq!(
-            deadline(start, Some(90), closes, 15),
-            closes + Duration::minutes(15)
-        );
-        assert_eq!(
-            deadline(start, Some(30), closes, 10),
-            start + Duration::minutes(40)
-        );
-    }
 
     #[test]
     fn csv_fields_are_quoted_and_defused() {
