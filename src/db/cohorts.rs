@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::attempt::AttemptStatus;
+use crate::domain::attempt::{AttemptStatus, StoredOption};
 use crate::domain::result::AttemptResult;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -295,7 +295,8 @@ pub struct LearnerResultRow {
     pub status: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub finalized_at: Option<DateTime<Utc>>,
-    pub result: Option<serde_json::Value>,
+    #[sqlx(json(nullable))]
+    pub result: Option<AttemptResult>,
 }
 
 /// Every member with their attempt at the exam, if any.
@@ -323,7 +324,8 @@ pub struct ExamItemRow {
     pub version: i32,
     pub domain: String,
     pub stem: String,
-    pub options: serde_json::Value,
+    #[sqlx(json)]
+    pub options: Vec<StoredOption>,
 }
 
 pub async fn exam_items(conn: &mut PgConnection, exam: Uuid) -> sqlx::Result<Vec<ExamItemRow>> {
