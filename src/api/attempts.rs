@@ -1,5 +1,6 @@
-//! Attempts: start, read, answer, submit, result, review.
-//! Over 500 lines on purpose: the resource's handlers with the DTOs the OpenAPI document names.
+//! Attempts: start, read, answer, submit, result, review: the handlers with the DTOs the
+//! OpenAPI document names (the review items are `services::results::ReviewQuestion`, sent as
+//! they are and documented by `api::schemas::ReviewItem`).
 
 use std::collections::BTreeMap;
 
