@@ -381,26 +381,30 @@ end
             };
             let started = Instant::now();
             let learning = learn.then(|| {
-                exambank::services::learning::on_answer(
-                    &t.item,
+                exambank::domain::learning::on_answer(
+                    t.item.question_state().question,
                     k % 4 == 0,
                     20_000,
                     &t.areas.0,
-                    t.card(),
+                    t.card().as_ref(),
                     t.stats_seen,
+                    chrono::Utc::now(),
                 )
             });
             let w = AnswerWrite {
                 attempt_id: id,
                 user_id: user,
                 position,
-                revision: t.item.revision,
-                choices: choices.clone(),
-                flagged: !t.item.flagged,
-                correct: Some(k % 4 == 0),
-                add_ms: 1000,
                 grace_secs: 5,
-                learning,
+                plan: exambank::domain::answer::AnswerPlan {
+                    base_revision: t.item.revision,
+                    stamps_answered: !choices.is_empty(),
+                    choices: choices.clone(),
+                    flagged: !t.item.flagged,
+                    correct: Some(k % 4 == 0),
+                    add_ms: 1000,
+                    learning,
+                },
             };
             save_answer(&mut conn, &w)
                 .await

@@ -1,5 +1,6 @@
-//! Attempts: start, read, answer, submit, result, review.
-//! Over 500 lines on purpose: the resource's handlers with the DTOs the OpenAPI document names.
+//! Attempts: start, read, answer, submit, result, review: the handlers with the DTOs the
+//! OpenAPI document names (the review items are `services::results::ReviewQuestion`, sent as
+//! they are and documented by `api::schemas::ReviewItem`).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, Conflict, Problem};
+use crate::error::{AppError, AppResult, Problem};
 use crate::services::attempts::{self as svc, AnswerInput, AttemptState, ItemRow, StartRequest};
 use crate::services::results::{self, AttemptResult, DomainResult, ReviewQuestion};
 use crate::state::AppState;
@@ -98,33 +99,27 @@ pub struct AttemptDto {
 }
 
 fn option_text(item: &ItemRow, id: &str) -> String {
-    item.option(id)
-        .and_then(|o| o["text"].as_str())
-        .unwrap_or_default()
-        .to_string()
+    item.option(id).map(|o| o.text.clone()).unwrap_or_default()
 }
 
 impl AttemptDto {
     pub fn from_state(s: AttemptState) -> AttemptDto {
         let remaining_seconds = s.remaining_seconds();
         let a = s.attempt;
-        let asm = &a.assembly;
+        let asm = a.assembly;
         let assembly = AssemblyDto {
-            requested: asm["requested"].as_u64().unwrap_or(0) as usize,
-            drawn: asm["drawn"].as_u64().unwrap_or(0) as usize,
-            per_domain: serde_json::from_value(asm["per_domain"].clone()).unwrap_or_default(),
-            shortfalls: asm["shortfalls"]
-                .as_array()
-                .map(|v| {
-                    v.iter()
-                        .map(|x| ShortfallDto {
-                            domain: x["domain"].as_str().unwrap_or_default().into(),
-                            wanted: x["wanted"].as_u64().unwrap_or(0) as usize,
-                            available: x["available"].as_u64().unwrap_or(0) as usize,
-                        })
-                        .collect()
+            requested: asm.requested,
+            drawn: asm.drawn,
+            per_domain: asm.per_domain,
+            shortfalls: asm
+                .shortfalls
+                .into_iter()
+                .map(|x| ShortfallDto {
+                    domain: x.domain,
+                    wanted: x.wanted,
+                    available: x.available,
                 })
-                .unwrap_or_default(),
+                .collect(),
         };
         let questions = s
             .items
@@ -134,7 +129,7 @@ impl AttemptDto {
                 question_id: i.question_id,
                 version: i.version,
                 domain: i.domain.clone(),
-                kind: i.kind.clone(),
+                kind: i.kind.as_str().into(),
                 stem: i.stem.clone(),
                 options: i
                     .option_order
@@ -151,9 +146,9 @@ impl AttemptDto {
             .collect();
         AttemptDto {
             id: a.id,
-            mode: a.mode,
+            mode: a.mode.as_str().into(),
             blueprint: a.blueprint,
-            status: a.status,
+            status: a.status.as_str().into(),
             started_at: a.started_at,
             deadline: a.deadline,
             remaining_seconds,
@@ -216,15 +211,15 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpR
         .into_iter()
         .map(|r| AttemptSummaryDto {
             id: r.id,
-            mode: r.mode,
+            mode: r.mode.as_str().into(),
             blueprint: r.blueprint,
-            status: r.status,
+            status: r.status.as_str().into(),
             started_at: r.started_at,
             deadline: r.deadline,
             question_count: r.question_count,
             answered: r.answered,
-            scaled_score: r.result.as_ref().and_then(|v| v["scaled_score"].as_i64()),
-            passed: r.result.as_ref().and_then(|v| v["passed"].as_bool()),
+            scaled_score: r.result.as_ref().map(|v| v.scaled_score.into()),
+            passed: r.result.as_ref().map(|v| v.passed),
         })
         .collect();
     Ok(HttpResponse::Ok().json(out))
@@ -411,10 +406,6 @@ impl From<AttemptResult> for ResultDto {
     }
 }
 
-fn to_result(v: serde_json::Value) -> AppResult<ResultDto> {
-    results::parse_result(v).map(ResultDto::from)
-}
-
 /// Finalize once; repeated and concurrent calls return the same result.
 #[utoipa::path(
     operation_id = "submitAttempt",tag = "attempts", security(("bearer" = [])), responses((status = 200, body = ResultDto), (status = 404, body = Problem)))]
@@ -424,8 +415,8 @@ pub async fn submit(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let v = state.finals.finalize(user.id, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(to_result(v)?))
+    let r = state.finals.finalize(user.id, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ResultDto::from(r)))
 }
 
 /// Score, scaled score, pass, per-domain breakdown and pacing (after finalization; 409 before).
@@ -437,8 +428,8 @@ pub async fn result(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let v = results::attempt_result(&state.pool, user.id, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(to_result(v)?))
+    let r = results::attempt_result(&state.pool, user.id, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ResultDto::from(r)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -448,77 +439,12 @@ pub struct ReviewQuery {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ReviewOption {
-    pub id: String,
-    pub text: String,
-    pub correct: bool,
-    pub rationale: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ReviewItem {
-    pub position: i32,
-    pub question_id: Uuid,
-    pub version: i32,
-    pub domain: String,
-    /// The exam guide's domain (`development`, `security`, `deployment`, `troubleshooting`).
-    pub exam_domain: String,
-    /// Whether it counted in the score; unscored questions (15 on `dva-c02`) are revealed only
-    /// after the attempt is final.
-    pub scored: bool,
-    pub kind: String,
-    pub stem: String,
-    pub options: Vec<ReviewOption>,
-    pub choices: Vec<String>,
-    pub correct_choices: Vec<String>,
-    pub correct: bool,
-    pub flagged: bool,
-    pub time_spent_ms: i64,
-    pub explanation: String,
-    /// `domain#anchor` of the study-note section.
-    pub note: Option<String>,
-    /// Link to that section.
-    pub note_url: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct ReviewDto {
     pub attempt_id: Uuid,
     pub result: ResultDto,
-    pub questions: Vec<ReviewItem>,
-}
-
-impl From<ReviewQuestion> for ReviewItem {
-    fn from(q: ReviewQuestion) -> Self {
-        ReviewItem {
-            position: q.position,
-            question_id: q.question_id,
-            version: q.version,
-            domain: q.domain,
-            exam_domain: q.exam_domain,
-            scored: q.scored,
-            kind: q.kind,
-            stem: q.stem,
-            options: q
-                .options
-                .into_iter()
-                .map(|o| ReviewOption {
-                    id: o.id,
-                    text: o.text,
-                    correct: o.correct,
-                    rationale: o.rationale,
-                })
-                .collect(),
-            choices: q.choices,
-            correct_choices: q.correct_choices,
-            correct: q.correct,
-            flagged: q.flagged,
-            time_spent_ms: q.time_spent_ms,
-            explanation: q.explanation,
-            note: q.note,
-            note_url: q.note_url,
-        }
-    }
+    // the review items as the service builds them (`schemas::ReviewItem` documents them)
+    #[schema(value_type = Vec<crate::api::schemas::ReviewItem>)]
+    pub questions: Vec<ReviewQuestion>,
 }
 
 /// Every question with the learner's answer, the correct one, rationales, explanation, time
@@ -547,18 +473,10 @@ pub async fn review(
         }
     }
     let s = svc::get(&state.pool, user.id, id.into_inner()).await?;
-    let stored = s.attempt.result.clone().ok_or_else(|| {
-        AppError::conflict(
-            Conflict::AttemptInProgress,
-            "the attempt is still in progress; submit it first",
-        )
-    })?;
+    let stored = results::stored_result(s.attempt.result)?;
     Ok(HttpResponse::Ok().json(ReviewDto {
         attempt_id: s.attempt.id,
-        result: to_result(stored)?,
-        questions: results::review_questions(&s.items, filter)
-            .into_iter()
-            .map(ReviewItem::from)
-            .collect(),
+        result: ResultDto::from(stored),
+        questions: results::review_questions(&s.items, filter),
     }))
 }

@@ -131,9 +131,7 @@ pub async fn list_blueprints(
     let out: Vec<BlueprintDto> = rows
         .into_iter()
         .map(|(r, m)| {
-            let raw: BTreeMap<String, f64> =
-                serde_json::from_value(r.domain_weights).unwrap_or_default();
-            let domain_weights = catalog::normalised(&raw);
+            let domain_weights = catalog::normalised(&r.domain_weights);
             BlueprintDto {
                 exam_domain_weights: catalog::normalised(&m.exam_domain_weights),
                 unscored: m.unscored,

@@ -1,6 +1,8 @@
 //! The constraints the server enforces, written into the spec: enums, integer ranges and
 //! string lengths of request bodies and query parameters.
 
+use crate::domain::attempt::Mode;
+
 /// A constraint the server enforces, so that the spec says it too (clients validate before
 /// sending, and generated code gets enums).
 enum Rule {
@@ -17,7 +19,7 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     (
         "StartAttemptRequest",
         "mode",
-        Rule::OneOf(&["exam", "practice"]),
+        Rule::OneOf(&[Mode::Exam.as_str(), Mode::Practice.as_str()]),
     ),
     (
         "StartAttemptRequest",

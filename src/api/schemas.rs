@@ -1,5 +1,6 @@
-//! The OpenAPI shapes of domain types that the API sends and receives as they are
-//! (`domain::question::{QuestionDraft, OptionDraft, BankItem}`, `domain::user::Role`).
+//! The OpenAPI shapes of domain and service types that the API sends and receives as they are
+//! (`domain::question::{QuestionDraft, OptionDraft, BankItem}`, `domain::user::Role`,
+//! `services::results::{ReviewQuestion, ReviewOption}`).
 //!
 //! domain/ carries no schema derives; these mirrors do, under the same names, and the handlers
 //! point utoipa at them (`request_body = schemas::QuestionDraft`, `value_type = …`) while
@@ -63,6 +64,43 @@ pub struct BankItem {
     pub slug: Option<String>,
     #[serde(flatten)]
     pub draft: QuestionDraft,
+}
+
+// One option of a reviewed question (`services::results::ReviewOption`); no doc comment, as
+// the spec has none.
+#[derive(Serialize, ToSchema)]
+pub struct ReviewOption {
+    pub id: String,
+    pub text: String,
+    pub correct: bool,
+    pub rationale: String,
+}
+
+// A reviewed question (`services::results::ReviewQuestion`).
+#[derive(Serialize, ToSchema)]
+pub struct ReviewItem {
+    pub position: i32,
+    pub question_id: uuid::Uuid,
+    pub version: i32,
+    pub domain: String,
+    /// The exam guide's domain (`development`, `security`, `deployment`, `troubleshooting`).
+    pub exam_domain: String,
+    /// Whether it counted in the score; unscored questions (15 on `dva-c02`) are revealed only
+    /// after the attempt is final.
+    pub scored: bool,
+    pub kind: String,
+    pub stem: String,
+    pub options: Vec<ReviewOption>,
+    pub choices: Vec<String>,
+    pub correct_choices: Vec<String>,
+    pub correct: bool,
+    pub flagged: bool,
+    pub time_spent_ms: i64,
+    pub explanation: String,
+    /// `domain#anchor` of the study-note section.
+    pub note: Option<String>,
+    /// Link to that section.
+    pub note_url: Option<String>,
 }
 
 #[cfg(test)]
@@ -153,5 +191,43 @@ mod tests {
             .collect();
         let schema = serde_json::to_value(super::Role::schema()).unwrap();
         assert_eq!(schema["enum"].as_array().unwrap(), &sent);
+    }
+
+    #[test]
+    fn the_review_mirrors_have_the_review_fields() {
+        use crate::services::results::{ReviewOption, ReviewQuestion};
+        let q = ReviewQuestion {
+            position: 1,
+            question_id: uuid::Uuid::nil(),
+            version: 1,
+            domain: "s3".into(),
+            exam_domain: "development".into(),
+            scored: true,
+            kind: "single".into(),
+            stem: "?".into(),
+            options: vec![ReviewOption {
+                id: "a".into(),
+                text: "A".into(),
+                correct: true,
+                rationale: "r".into(),
+            }],
+            choices: vec!["a".into()],
+            correct_choices: vec!["a".into()],
+            correct: true,
+            flagged: false,
+            time_spent_ms: 1,
+            explanation: "e".into(),
+            note: None,
+            note_url: None,
+        };
+        let value = serde_json::to_value(&q).unwrap();
+        assert_eq!(
+            keys(value.clone()),
+            properties(serde_json::to_value(super::ReviewItem::schema()).unwrap())
+        );
+        assert_eq!(
+            keys(value["options"][0].clone()),
+            properties(serde_json::to_value(super::ReviewOption::schema()).unwrap())
+        );
     }
 }

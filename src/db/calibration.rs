@@ -135,10 +135,15 @@ pub async fn flag(
 /// Blueprints that report a scaled score: (slug, topic-area weights, pass share).
 pub async fn scaled_blueprints(
     conn: &mut PgConnection,
-) -> sqlx::Result<Vec<(String, serde_json::Value, f64)>> {
-    sqlx::query_as("SELECT slug, domain_weights, pass_share FROM blueprints WHERE scaled")
+) -> sqlx::Result<Vec<(String, crate::domain::attempt::Weights, f64)>> {
+    let rows: Vec<(
+        String,
+        sqlx::types::Json<crate::domain::attempt::Weights>,
+        f64,
+    )> = sqlx::query_as("SELECT slug, domain_weights, pass_share FROM blueprints WHERE scaled")
         .fetch_all(conn)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(|(s, w, p)| (s, w.0, p)).collect())
 }
 
 /// A current, scored (not pilot) question: topic area, exam-guide domain, author difficulty

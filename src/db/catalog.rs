@@ -1,7 +1,8 @@
 //! Domains, blueprints and tags: the small reference tables.
 
-use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
+
+use crate::domain::attempt::Weights;
 
 #[derive(Debug, Clone)]
 pub struct DomainRow {
@@ -21,7 +22,9 @@ pub struct BlueprintRow {
     pub scaled: bool,
     pub shuffle_questions: bool,
     pub shuffle_options: bool,
-    pub domain_weights: Value,
+    /// `{"iam": 0.15, …}`: relative weights per topic area.
+    #[sqlx(json)]
+    pub domain_weights: Weights,
 }
 
 pub async fn upsert_domain(
@@ -86,7 +89,7 @@ pub async fn upsert_blueprint(
         b.scaled,
         b.shuffle_questions,
         b.shuffle_options,
-        b.domain_weights,
+        serde_json::to_value(&b.domain_weights).map_err(|e| sqlx::Error::Encode(e.into()))?,
         position
     )
     .execute(conn)
@@ -95,14 +98,29 @@ pub async fn upsert_blueprint(
 }
 
 pub async fn list_blueprints(pool: &PgPool) -> sqlx::Result<Vec<BlueprintRow>> {
-    sqlx::query_as!(
-        BlueprintRow,
+    let rows = sqlx::query!(
         r#"SELECT slug, name, question_count, time_limit_minutes, pass_mark, scaled, shuffle_questions,
                   shuffle_options, domain_weights
            FROM blueprints ORDER BY position, slug"#
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(BlueprintRow {
+                domain_weights: serde_json::from_value(r.domain_weights)
+                    .map_err(|e| sqlx::Error::Decode(e.into()))?,
+                slug: r.slug,
+                name: r.name,
+                question_count: r.question_count,
+                time_limit_minutes: r.time_limit_minutes,
+                pass_mark: r.pass_mark,
+                scaled: r.scaled,
+                shuffle_questions: r.shuffle_questions,
+                shuffle_options: r.shuffle_options,
+            })
+        })
+        .collect()
 }
 
 pub async fn list_tags(pool: &PgPool) -> sqlx::Result<Vec<(String, i64)>> {

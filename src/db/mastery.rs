@@ -5,44 +5,26 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
-pub struct MasteryRow {
-    pub area_kind: String,
-    pub area: String,
-    pub ability: f64,
-    pub variance: f64,
-    pub answered: i32,
-    pub correct: i32,
-}
-
-/// One area's new state, with the `answered` count that was read (-1: the learner had no row).
-#[derive(Debug, Clone)]
-pub struct AreaWrite {
-    pub row: MasteryRow,
-    pub seen: i32,
-}
-
-/// Everything one answer teaches, written by the `save_answer` database function together with
-/// the answer: the areas (sorted) and the statistics-and-card row, each with what was read so
-/// that a concurrent change is detected instead of overwritten.
-#[derive(Debug, Clone)]
-pub struct LearningWrite {
-    pub question_id: Uuid,
-    pub domain: String,
-    pub areas: Vec<AreaWrite>,
-    pub card: CardRow,
-    /// `times_answered` of the statistics-and-card row that was read; None when there was none.
-    pub stats_seen: Option<i32>,
-    /// The domain's row was last updated before today, so its state becomes that day's
-    /// snapshot; None: not known, the database checks.
-    pub rollover: Option<bool>,
-}
+pub use crate::domain::learning::{AreaWrite, CardRow, LearningWrite, MasteryRow};
 
 pub async fn all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Vec<MasteryRow>> {
-    sqlx::query_as::<_, MasteryRow>("SELECT area_kind, area, ability, variance, answered, correct FROM mastery WHERE user_id = $1 ORDER BY area_kind, area")
+    let rows = sqlx::query_as::<_, (String, String, f64, f64, i32, i32)>("SELECT area_kind, area, ability, variance, answered, correct FROM mastery WHERE user_id = $1 ORDER BY area_kind, area")
         .bind(user_id)
         .fetch_all(conn)
-        .await
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(area_kind, area, ability, variance, answered, correct)| MasteryRow {
+                area_kind,
+                area,
+                ability,
+                variance,
+                answered,
+                correct,
+            },
+        )
+        .collect())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -91,16 +73,6 @@ pub async fn as_of(
 }
 
 // ---- spaced repetition ------------------------------------------------------------------------
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CardRow {
-    pub stability: f64,
-    pub difficulty: f64,
-    pub due_at: DateTime<Utc>,
-    pub last_review_at: DateTime<Utc>,
-    pub reps: i32,
-    pub lapses: i32,
-}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueRow {

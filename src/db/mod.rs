@@ -45,3 +45,20 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
     Ok(())
 }
+
+impl cohorts::CohortRow {
+    /// The role in this cohort of `user`, for whom it was read (visible to them).
+    pub fn role_of(&self, user: uuid::Uuid) -> crate::domain::cohort::CohortRole {
+        crate::domain::cohort::CohortRole::of(self.owner_id, user)
+    }
+}
+
+/// A cohort exam row is a window for the time rules of `domain::window`.
+impl crate::domain::window::ExamWindow for cohorts::ExamRow {
+    fn opens_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.opens_at
+    }
+    fn closes_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.closes_at
+    }
+}

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-/// A domain that has fewer questions than its share of the exam.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A domain that has fewer questions than its share of the exam (as stored in an attempt's
+/// assembly report).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shortfall {
     pub domain: String,
     /// Its share of the requested total, before redistribution.

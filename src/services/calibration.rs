@@ -126,7 +126,6 @@ pub async fn refresh_pass_abilities(conn: &mut PgConnection) -> AppResult<Vec<(S
     let bank = db::operational_difficulties(conn).await?;
     let mut out = Vec::new();
     for (slug, weights, pass_share) in db::scaled_blueprints(conn).await? {
-        let weights: BTreeMap<String, f64> = serde_json::from_value(weights).unwrap_or_default();
         let total: f64 = weights.values().filter(|w| **w > 0.0).sum();
         // an average form: every question of the mix, each weighted so that its area carries
         // the area's share (an area with many questions does not outweigh its weight)

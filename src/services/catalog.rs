@@ -90,7 +90,7 @@ mod tests {
             scaled: true,
             shuffle_questions: true,
             shuffle_options: true,
-            domain_weights: serde_json::json!({}),
+            domain_weights: Default::default(),
         }
     }
 

@@ -56,7 +56,7 @@ pub struct ShowView {
 pub async fn show(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<ShowView> {
     let mut conn = pool.acquire().await?;
     let cohort = visible(&mut conn, user, id).await?;
-    let owner = cohort.owner_id == user;
+    let owner = cohort.role_of(user).is_owner();
     let members = if owner {
         db::members(&mut conn, id).await?
     } else {
@@ -148,11 +148,12 @@ pub struct ResultsView {
 }
 
 /// `/cohorts/{id}/exams/{exam}/results`: owner only (members 403, outsiders 404, an unknown
-/// exam 404); [`svc::results`] checks that, and the cohort's row is read after it.
+/// exam 404); [`svc::results`] checks that, and hands back the cohort row it checked.
 pub async fn results(pool: &PgPool, user: Uuid, id: Uuid, exam: Uuid) -> AppResult<ResultsView> {
     let results = svc::results(pool, user, id, exam).await?;
+    // the owner check read the cohort: no second read
+    let cohort = results.cohort.clone();
     let mut conn = pool.acquire().await?;
-    let cohort = visible(&mut conn, user, id).await?;
     let extensions = db::extensions(&mut conn, exam).await?.into_iter().collect();
     drop(conn);
     let blueprint = catalog::blueprint_names(pool)

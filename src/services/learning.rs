@@ -1,6 +1,7 @@
-//! What every answer teaches: the learner's mastery (per domain and tag), daily snapshots and
-//! the spaced-repetition card, all written in the same database call as the answer.
-//! The model is documented in docs/mastery.md.
+//! The learner's mastery (per domain and tag, with daily snapshots), readiness and due reviews.
+//! What each answer teaches is computed by `domain::learning::on_answer` when the answer is
+//! planned, and written in the same database call as the answer. The model is documented in
+//! docs/mastery.md.
 
 use std::collections::BTreeMap;
 
@@ -8,123 +9,16 @@ use chrono::{Duration, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::db::attempts::{AreaRead, ItemRow};
 use crate::db::calibration;
 use crate::db::catalog;
-use crate::db::mastery::{
-    self as db, AreaWrite, CardRow, DueRow, LearningWrite, MasteryRow, SnapshotRow,
-};
+use crate::db::mastery::{self as db, DueRow, MasteryRow, SnapshotRow};
 use crate::db::readiness as readiness_db;
 use crate::domain::calibration::prior_logit;
 use crate::domain::equating::ScaleSpec;
-use crate::domain::mastery::{difficulty_offset, improvement_value, Belief};
+use crate::domain::mastery::{improvement_value, Belief};
 use crate::domain::readiness::recalibration::{self, Recalibration};
 use crate::domain::readiness::{readiness, Form, FormItem, Population, Readiness, ScoreRule};
-use crate::domain::reviews::{next_state, CardState};
 use crate::error::{AppError, AppResult};
-
-/// What a newly answered (or changed) question teaches, computed from the state that was read
-/// with it: the domain and tag beliefs, the FSRS card (rating from correctness and time) and the
-/// answer statistics. The answer's save writes it in the same database call (`save_answer`).
-pub fn on_answer(
-    item: &ItemRow,
-    correct: bool,
-    time_ms: i64,
-    read: &[AreaRead],
-    previous: Option<CardRow>,
-    stats_seen: Option<i32>,
-) -> LearningWrite {
-    let mut areas: Vec<(String, String)> = vec![("domain".into(), item.domain.clone())];
-    let mut tags = item.tags.clone();
-    tags.sort();
-    tags.dedup();
-    areas.extend(tags.into_iter().map(|t| ("tag".to_string(), t)));
-    // a fixed order, so that concurrent saves of one learner lock rows in the same order
-    areas.sort();
-    let areas = areas
-        .into_iter()
-        .map(|(kind, area)| {
-            let found = read
-                .iter()
-                .map(|r| &r.row)
-                .find(|r| r.area_kind == kind && r.area == area);
-            let (prior, seen) = match found {
-                Some(r) => (r.clone(), r.answered),
-                None => (
-                    MasteryRow {
-                        area_kind: kind,
-                        area,
-                        ability: Belief::PRIOR.mu,
-                        variance: Belief::PRIOR.var,
-                        answered: 0,
-                        correct: 0,
-                    },
-                    -1,
-                ),
-            };
-            let b = Belief {
-                mu: prior.ability,
-                var: prior.variance,
-            }
-            .update_logit(item_difficulty(item), correct);
-            AreaWrite {
-                row: MasteryRow {
-                    ability: b.mu,
-                    variance: b.var,
-                    answered: prior.answered + 1,
-                    correct: prior.correct + i32::from(correct),
-                    ..prior
-                },
-                seen,
-            }
-        })
-        .collect();
-    let now = Utc::now();
-    let elapsed = previous
-        .as_ref()
-        .map(|c| (now - c.last_review_at).num_seconds() as f64 / 86_400.0)
-        .unwrap_or(0.0);
-    let state = next_state(
-        previous
-            .as_ref()
-            .map(|c| CardState {
-                stability: c.stability,
-                difficulty: c.difficulty,
-                due_in_days: 0.0,
-                reps: c.reps,
-                lapses: c.lapses,
-            })
-            .as_ref(),
-        elapsed,
-        correct,
-        time_ms,
-    );
-    LearningWrite {
-        question_id: item.question_id,
-        domain: item.domain.clone(),
-        areas,
-        card: CardRow {
-            stability: state.stability,
-            difficulty: state.difficulty,
-            due_at: now + Duration::seconds((state.due_in_days * 86_400.0) as i64),
-            last_review_at: now,
-            reps: state.reps,
-            lapses: state.lapses,
-        },
-        stats_seen,
-        rollover: Some(
-            read.iter()
-                .any(|r| r.stale && r.row.area_kind == "domain" && r.row.area == item.domain),
-        ),
-    }
-}
-
-/// The difficulty the learner model uses for an item, in logits: its version's calibrated
-/// difficulty where calibration has one, else its author difficulty's prior.
-pub fn item_difficulty(item: &ItemRow) -> f64 {
-    item.calib_difficulty
-        .unwrap_or_else(|| difficulty_offset(item.difficulty))
-}
 
 pub struct AreaView {
     pub kind: String,
@@ -301,8 +195,7 @@ async fn form_for(conn: &mut PgConnection, blueprint: &str) -> AppResult<Form> {
             exam_domain: q.exam_domain,
         })
         .collect();
-    let weights: BTreeMap<String, f64> =
-        serde_json::from_value(bp.domain_weights).unwrap_or_default();
+    let weights = bp.domain_weights;
     let scored = usize::try_from(bp.question_count - measure.unscored.max(0))
         .ok()
         .filter(|n| *n > 0)

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use serde_json::json;
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::db::{attempts, catalog, mastery};
+use crate::domain::attempt::{AssemblyReport, AttemptSpec, PracticeSource};
 use crate::domain::mastery::weak_practice_domains;
 use crate::error::{AppError, AppResult, Conflict, FieldError};
 use crate::services::attempts::{
@@ -17,7 +17,12 @@ use crate::services::attempts::{
 };
 use crate::services::learning::beliefs;
 
-pub const SOURCES: [&str; 3] = ["weak", "mistakes", "due"];
+/// The practice sources' names, as requests give them.
+pub const SOURCES: [&str; 3] = [
+    PracticeSource::Weak.as_str(),
+    PracticeSource::Mistakes.as_str(),
+    PracticeSource::Due.as_str(),
+];
 
 /// Starts a practice attempt; its id (the pages go to it).
 pub async fn start(
@@ -55,7 +60,8 @@ async fn create(
     if !(1..=100).contains(&count) {
         errors.push(FieldError::new("count", "must be 1 to 100"));
     }
-    if !SOURCES.contains(&source) {
+    let parsed = PracticeSource::parse(source);
+    if parsed.is_none() {
         errors.push(FieldError::new(
             "source",
             "must be `weak`, `mistakes` or `due`",
@@ -67,12 +73,12 @@ async fn create(
             errors.push(FieldError::new("domain", format!("unknown domain `{d}`")));
         }
     }
-    if !errors.is_empty() {
+    let Some(source) = parsed.filter(|_| errors.is_empty()) else {
         return Err(AppError::Validation(errors));
-    }
+    };
     let count = count as usize;
     // read from the pool before the transaction holds a connection (no pool starvation)
-    let beliefs = if source == "weak" {
+    let beliefs = if source == PracticeSource::Weak {
         beliefs(pool, user_id).await?
     } else {
         Default::default()
@@ -80,7 +86,7 @@ async fn create(
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
     let (chosen, report) = match source {
-        "weak" => {
+        PracticeSource::Weak => {
             let weights: BTreeMap<String, f64> = domains
                 .iter()
                 .filter(|(d, _)| domain.is_none_or(|x| x == d))
@@ -94,14 +100,11 @@ async fn create(
             for d in picks {
                 *plan_weights.entry(d).or_default() += 1.0;
             }
-            let (c, r) = assemble(&mut tx, user_id, count, &plan_weights).await?;
-            (
-                c,
-                json!({"requested": count, "drawn": r.drawn, "per_domain": r.per_domain, "shortfalls": []}),
-            )
+            // the report as assembly made it, with the areas that had too few questions
+            assemble(&mut tx, user_id, count, &plan_weights).await?
         }
-        _ => {
-            let ids = if source == "mistakes" {
+        PracticeSource::Mistakes | PracticeSource::Due => {
+            let ids = if source == PracticeSource::Mistakes {
                 mastery::mistakes(&mut tx, user_id, domain, count as i64).await?
             } else {
                 mastery::due(&mut tx, user_id, Utc::now(), domain, count as i64)
@@ -115,20 +118,22 @@ async fn create(
             for q in &c {
                 *per_domain.entry(q.domain.clone()).or_default() += 1;
             }
-            let n = c.len();
-            (
-                c,
-                json!({"requested": count, "drawn": n, "per_domain": per_domain, "shortfalls": []}),
-            )
+            let report = AssemblyReport {
+                requested: count,
+                drawn: c.len(),
+                per_domain,
+                shortfalls: vec![],
+            };
+            (c, report)
         }
     };
     if chosen.is_empty() {
         let why = match source {
-            "mistakes" => {
+            PracticeSource::Mistakes => {
                 "no mistakes to retry: every question you got wrong has since been answered right"
             }
-            "due" => "no reviews are due",
-            _ => "the bank has no questions for these areas",
+            PracticeSource::Due => "no reviews are due",
+            PracticeSource::Weak => "the bank has no questions for these areas",
         };
         return Err(AppError::conflict(Conflict::NoQuestions, why));
     }
@@ -142,7 +147,7 @@ async fn create(
         time_limit_minutes: None,
         pass_mark: 720,
         scaled: true,
-        shuffle_questions: source == "weak",
+        shuffle_questions: source == PracticeSource::Weak,
         shuffle_options: true,
     };
     let items = plan(chosen, recipe.shuffle_questions, recipe.shuffle_options);
@@ -152,7 +157,11 @@ async fn create(
         &recipe,
         None,
         items,
-        json!({"source": source, "domain": domain, "count": count}),
+        AttemptSpec::Practice {
+            source,
+            domain: domain.map(String::from),
+            count,
+        },
         report,
     )
     .await?;

@@ -1,18 +1,19 @@
 //! What a finalized attempt shows: its stored result and the per-question review. Plain
 //! structs, mapped by the JSON API (api/attempts.rs) and the pages (web/attempts.rs).
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult, Conflict};
-use crate::services::attempts::{self, correct_choices, is_correct_for, ItemRow};
+use crate::services::attempts::{self, ItemRow};
 use crate::services::cohorts;
+
+pub use crate::domain::result::{AttemptResult, DomainResult, Pacing};
 
 /// The result after finalization (409 before: answers never leak). The owner of the attempt,
 /// or the instructor who owns the cohort exam it belongs to.
-pub async fn attempt_result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value> {
+pub async fn attempt_result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<AttemptResult> {
     let state = match attempts::get(pool, user_id, id).await {
         Err(AppError::NotFound(m)) => {
             return cohorts::owned_attempt_result(pool, user_id, id)
@@ -21,7 +22,12 @@ pub async fn attempt_result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult
         }
         other => other?,
     };
-    state.attempt.result.ok_or_else(|| {
+    stored_result(state.attempt.result)
+}
+
+/// A finalized attempt's stored result; 409 while it is in progress.
+pub fn stored_result(result: Option<AttemptResult>) -> AppResult<AttemptResult> {
+    result.ok_or_else(|| {
         AppError::conflict(
             Conflict::AttemptInProgress,
             "the attempt is still in progress; submit it first",
@@ -29,54 +35,9 @@ pub async fn attempt_result(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult
     })
 }
 
-/// A domain's row in a result (topic areas and exam-guide domains alike).
-#[derive(Debug, Clone, Deserialize)]
-pub struct DomainResult {
-    pub domain: String,
-    pub correct: usize,
-    pub total: usize,
-    pub percent: f64,
-    /// `meets competencies` or `needs improvement`.
-    pub verdict: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Pacing {
-    pub total_time_ms: i64,
-    pub average_ms: i64,
-    pub budget_ms_per_question: i64,
-    pub over_budget: usize,
-}
-
-/// The result stored with a finalized attempt (see `services::attempts::result_json`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct AttemptResult {
-    pub attempt_id: Uuid,
-    pub correct: usize,
-    pub total: usize,
-    pub answered: usize,
-    pub percent: f64,
-    pub scaled_score: i32,
-    pub pass_mark: i32,
-    pub passed: bool,
-    pub domains: Vec<DomainResult>,
-    #[serde(default)]
-    pub exam_domains: Vec<DomainResult>,
-    #[serde(default)]
-    pub scored: Option<usize>,
-    #[serde(default)]
-    pub unscored: Option<usize>,
-    #[serde(default)]
-    pub ability: Option<f64>,
-    pub pacing: Pacing,
-}
-
-/// Reads a stored result.
-pub fn parse_result(v: Value) -> AppResult<AttemptResult> {
-    serde_json::from_value(v).map_err(|e| AppError::Internal(anyhow::anyhow!("stored result: {e}")))
-}
-
-#[derive(Debug, Clone)]
+/// One option of a reviewed question. Sent as it is by the JSON API (`api::schemas::ReviewOption`
+/// documents it).
+#[derive(Debug, Clone, Serialize)]
 pub struct ReviewOption {
     pub id: String,
     pub text: String,
@@ -84,8 +45,9 @@ pub struct ReviewOption {
     pub rationale: String,
 }
 
-/// One question of a finalized attempt, with the learner's answer and the correct one.
-#[derive(Debug, Clone)]
+/// One question of a finalized attempt, with the learner's answer and the correct one. Sent as
+/// it is by the JSON API (`api::schemas::ReviewItem` documents it) and shown by the pages.
+#[derive(Debug, Clone, Serialize)]
 pub struct ReviewQuestion {
     pub position: i32,
     pub question_id: Uuid,
@@ -114,7 +76,7 @@ pub fn review_questions(items: &[ItemRow], filter: Option<&str>) -> Vec<ReviewQu
     items
         .iter()
         .filter(|i| match filter {
-            Some("wrong") => !is_correct_for(i),
+            Some("wrong") => !i.is_correct(),
             Some("flagged") => i.flagged,
             _ => true,
         })
@@ -125,7 +87,7 @@ pub fn review_questions(items: &[ItemRow], filter: Option<&str>) -> Vec<ReviewQu
             domain: i.domain.clone(),
             exam_domain: i.exam_domain.clone(),
             scored: i.scored,
-            kind: i.kind.clone(),
+            kind: i.kind.as_str().to_string(),
             stem: i.stem.clone(),
             options: i
                 .option_order
@@ -134,21 +96,15 @@ pub fn review_questions(items: &[ItemRow], filter: Option<&str>) -> Vec<ReviewQu
                     let o = i.option(id);
                     ReviewOption {
                         id: id.clone(),
-                        text: o
-                            .and_then(|o| o["text"].as_str())
-                            .unwrap_or_default()
-                            .into(),
-                        correct: o.and_then(|o| o["correct"].as_bool()).unwrap_or(false),
-                        rationale: o
-                            .and_then(|o| o["rationale"].as_str())
-                            .unwrap_or_default()
-                            .into(),
+                        text: o.map(|o| o.text.clone()).unwrap_or_default(),
+                        correct: o.is_some_and(|o| o.correct),
+                        rationale: o.map(|o| o.rationale.clone()).unwrap_or_default(),
                     }
                 })
                 .collect(),
             choices: i.choices.clone(),
-            correct_choices: correct_choices(i),
-            correct: is_correct_for(i),
+            correct_choices: i.correct_ids(),
+            correct: i.is_correct(),
             flagged: i.flagged,
             time_spent_ms: i.time_spent_ms,
             explanation: i.explanation.clone(),

@@ -1,6 +1,5 @@
 //! Loading the bank files into the database, idempotently.
 
-use serde_json::json;
 use sqlx::PgPool;
 
 use crate::db::{catalog, questions};
@@ -67,7 +66,7 @@ pub async fn seed(pool: &PgPool, bank: &Bank) -> anyhow::Result<SeedReport> {
             scaled: b.scaled,
             shuffle_questions: b.shuffle_questions,
             shuffle_options: b.shuffle_options,
-            domain_weights: json!(b.domain_weights),
+            domain_weights: b.domain_weights.clone(),
         };
         let measure = catalog::BlueprintMeasure {
             exam_domain_weights: sqlx::types::Json(b.exam_domain_weights.clone()),

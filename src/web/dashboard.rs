@@ -75,8 +75,7 @@ impl DashboardPage {
     fn score_of(&self, a: &AttemptSummary) -> String {
         a.result
             .as_ref()
-            .and_then(|r| r["scaled_score"].as_i64())
-            .map(|s| s.to_string())
+            .map(|r| r.scaled_score.to_string())
             .unwrap_or_else(|| "—".into())
     }
 }

@@ -3,7 +3,8 @@
 //! nothing behind, and answers refused for a stale read are saved afterwards through the server.
 
 use exambank::db::attempts::{read_for_answer, save_answers, AnswerWrite};
-use exambank::services::learning::on_answer;
+use exambank::domain::answer::AnswerPlan;
+use exambank::domain::learning::on_answer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -59,20 +60,24 @@ async fn write_for(pool: &PgPool, l: &Learner, position: i32, wrong: bool) -> An
         attempt_id: l.attempt,
         user_id: l.user,
         position,
-        revision: t.item.revision,
-        choices: vec![choice],
-        flagged: false,
-        correct: Some(correct),
-        add_ms: 3000,
         grace_secs: 5,
-        learning: Some(on_answer(
-            &t.item,
-            correct,
-            3000,
-            &t.areas.0,
-            t.card(),
-            t.stats_seen,
-        )),
+        plan: AnswerPlan {
+            base_revision: t.item.revision,
+            choices: vec![choice],
+            flagged: false,
+            correct: Some(correct),
+            add_ms: 3000,
+            stamps_answered: true,
+            learning: Some(on_answer(
+                t.item.question_state().question,
+                correct,
+                3000,
+                &t.areas.0,
+                t.card().as_ref(),
+                t.stats_seen,
+                chrono::Utc::now(),
+            )),
+        },
     }
 }
 
@@ -124,7 +129,7 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     let ann2 = write_for(&pool, &ann, 2, false).await;
     // based on a revision that has moved
     let mut cat1 = write_for(&pool, &cat, 1, false).await;
-    cat1.revision += 1;
+    cat1.plan.base_revision += 1;
     // the attempt was submitted after the read
     let dan1 = write_for(&pool, &dan, 1, false).await;
     let r = app.try_submit(&dan.tokens, &dan.attempt).await;
@@ -132,7 +137,7 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     // the learner's mastery moved after the read (here: a row the read did not see)
     let eve1 = write_for(&pool, &eve, 1, false).await;
     let mut eve_stale = eve1.clone();
-    eve_stale.learning.as_mut().unwrap().areas[0].seen = 0;
+    eve_stale.plan.learning.as_mut().unwrap().areas[0].seen = 0;
 
     let before_cat = stored(&pool, &cat, 1).await;
     let before_ann2 = stored(&pool, &ann, 2).await;
@@ -143,8 +148,8 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     assert_eq!(
         got,
         vec![
-            Some(ann1.revision + 1),
-            Some(bob1.revision + 1),
+            Some(ann1.plan.base_revision + 1),
+            Some(bob1.plan.base_revision + 1),
             None,
             None,
             None,
@@ -156,9 +161,10 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     for (l, w) in [(&ann, &ann1), (&bob, &bob1)] {
         assert_eq!(
             stored(&pool, l, 1).await,
-            (w.choices.clone(), w.revision + 1)
+            (w.plan.choices.clone(), w.plan.base_revision + 1)
         );
         let mut want: Vec<_> = w
+            .plan
             .learning
             .as_ref()
             .unwrap()
@@ -182,11 +188,14 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
             "SELECT stability, reps FROM user_question_stats WHERE user_id = $1 AND question_id = $2",
         )
         .bind(l.user)
-        .bind(w.learning.as_ref().unwrap().question_id)
+        .bind(w.plan.learning.as_ref().unwrap().question_id)
         .fetch_one(&pool)
         .await
         .unwrap();
-        assert_eq!(card, (Some(w.learning.as_ref().unwrap().card.stability), 1));
+        assert_eq!(
+            card,
+            (Some(w.plan.learning.as_ref().unwrap().card.stability), 1)
+        );
     }
     // the refused answers left nothing behind
     assert_eq!(stored(&pool, &ann, 2).await, before_ann2);
@@ -197,7 +206,7 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     }
     assert_eq!(
         mastery_rows(&pool, ann.user).await.len(),
-        ann1.learning.as_ref().unwrap().areas.len(),
+        ann1.plan.learning.as_ref().unwrap().areas.len(),
         "ann's refused second answer taught nothing"
     );
 
@@ -214,14 +223,20 @@ async fn a_batch_writes_each_answer_whole_or_not_at_all(pool: PgPool) {
     let ann1b = write_for(&pool, &ann, 1, true).await;
     let eve1 = write_for(&pool, &eve, 1, false).await;
     let got = save_answers(&mut conn, &[&ann1b, &eve1]).await.unwrap();
-    assert_eq!(got, vec![Some(ann1b.revision + 1), Some(eve1.revision + 1)]);
+    assert_eq!(
+        got,
+        vec![
+            Some(ann1b.plan.base_revision + 1),
+            Some(eve1.plan.base_revision + 1)
+        ]
+    );
     assert_eq!(times_answered(&pool, ann.user).await, 2);
     assert_eq!(times_answered(&pool, eve.user).await, 1);
     let snap: Vec<(i32,)> = sqlx::query_as(
         "SELECT answered FROM mastery_snapshots WHERE user_id = $1 AND domain = $2 AND day = CURRENT_DATE - 1",
     )
     .bind(ann.user)
-    .bind(&ann1.learning.as_ref().unwrap().domain)
+    .bind(&ann1.plan.learning.as_ref().unwrap().domain)
     .fetch_all(&pool)
     .await
     .unwrap();

@@ -62,6 +62,35 @@ async fn answers_move_mastery_and_a_new_learner_is_uncertain(pool: PgPool) {
     .await;
 }
 
+/// Weak-area practice stores the report assembly made, shortfalls included (it used to store
+/// an empty list whatever assembly found).
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn weak_practice_reports_its_shortfalls(pool: PgPool) {
+    let _b = seed_fixture(&pool, 2).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let ann = app.register("ann@example.com").await;
+    let weak = app
+        .post_json(
+            &ann,
+            "/api/v1/practice",
+            json!({"source": "weak", "count": 5, "domain": "s3"}),
+            201,
+        )
+        .await;
+    let asm = &weak["assembly"];
+    assert_eq!(asm["requested"], 5);
+    assert_eq!(asm["drawn"], 2);
+    assert_eq!(weak["questions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        asm["shortfalls"],
+        json!([{"domain": "s3", "wanted": 5, "available": 2}])
+    );
+    // the stored report is the one returned
+    let id = weak["id"].as_str().unwrap();
+    let again = app.get_json(&ann, &format!("/api/v1/attempts/{id}")).await;
+    assert_eq!(again["assembly"], *asm);
+}
+
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
 async fn practice_from_weak_areas_mistakes_and_due_reviews(pool: PgPool) {
     let _b = seed_fixture(&pool, 6).await;

@@ -94,12 +94,12 @@ pub async fn results(
                 email: l.row.email.clone(),
                 status: l.status,
                 attempt_id: l.row.attempt_id,
-                correct: res.and_then(|v| v["correct"].as_i64()),
-                total: res.and_then(|v| v["total"].as_i64()),
-                percent: res.and_then(|v| v["percent"].as_f64()),
-                scaled_score: res.and_then(|v| v["scaled_score"].as_i64()),
-                passed: res.and_then(|v| v["passed"].as_bool()),
-                domains: res.map(|v| v["domains"].clone()),
+                correct: res.map(|v| v.correct as i64),
+                total: res.map(|v| v.total as i64),
+                percent: res.map(|v| v.percent),
+                scaled_score: res.map(|v| v.scaled_score.into()),
+                passed: res.map(|v| v.passed),
+                domains: res.and_then(|v| serde_json::to_value(&v.domains).ok()),
                 time_used_seconds: l.time_used_seconds,
             }
         })
@@ -128,21 +128,14 @@ pub async fn results(
             options: i
                 .item
                 .options
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|o| {
-                            let id = o["id"].as_str().unwrap_or_default().to_string();
-                            OptionShareDto {
-                                share: r3(i.stat.option_shares.get(&id).copied().unwrap_or(0.0)),
-                                text: o["text"].as_str().unwrap_or_default().into(),
-                                correct: o["correct"].as_bool().unwrap_or(false),
-                                id,
-                            }
-                        })
-                        .collect()
+                .iter()
+                .map(|o| OptionShareDto {
+                    share: r3(i.stat.option_shares.get(&o.id).copied().unwrap_or(0.0)),
+                    text: o.text.clone(),
+                    correct: o.correct,
+                    id: o.id.clone(),
                 })
-                .unwrap_or_default(),
+                .collect(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(CohortResultsDto {

@@ -6,6 +6,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ItemRow;
+use crate::domain::answer::AnswerPlan;
+use crate::domain::attempt::{AttemptStatus, Mode};
+use crate::domain::learning::{AreaWrite, CardRow, LearningWrite};
+
+pub use crate::domain::learning::AreaRead;
 
 const ITEM_SELECT: &str = "SELECT a.position, a.question_id, a.version, a.domain, a.kind, a.difficulty, a.option_order, a.choices, \
        a.flagged, a.answered_at, a.revision, a.time_spent_ms, a.correct, a.viewed_at, a.scored, v.exam_domain, v.calib_difficulty, v.stem, v.options, v.explanation, v.note, v.tags \
@@ -14,8 +19,10 @@ const ITEM_SELECT: &str = "SELECT a.position, a.question_id, a.version, a.domain
 /// The attempt's state, the question at `position` and the learner's state it touches.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AnswerTarget {
-    pub status: String,
-    pub mode: String,
+    #[sqlx(try_from = "String")]
+    pub status: AttemptStatus,
+    #[sqlx(try_from = "String")]
+    pub mode: Mode,
     pub deadline: Option<DateTime<Utc>>,
     #[sqlx(flatten)]
     pub item: ItemRow,
@@ -31,17 +38,9 @@ pub struct AnswerTarget {
     pub areas: sqlx::types::Json<Vec<AreaRead>>,
 }
 
-/// A mastery row as the answer read it; `stale` when it was last updated before today.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct AreaRead {
-    #[serde(flatten)]
-    pub row: crate::db::mastery::MasteryRow,
-    pub stale: bool,
-}
-
 impl AnswerTarget {
-    pub fn card(&self) -> Option<crate::db::mastery::CardRow> {
-        Some(crate::db::mastery::CardRow {
+    pub fn card(&self) -> Option<CardRow> {
+        Some(CardRow {
             stability: self.card_stability?,
             difficulty: self.card_difficulty?,
             due_at: self.card_last_review?,
@@ -95,67 +94,76 @@ pub async fn lock_learner(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Resul
     Ok(())
 }
 
-/// What one answer writes (see the `save_answer` database function).
+/// One planned answer and where it goes: the `save_answer` / `save_answers` database functions
+/// check that the question is still at the plan's base revision, the attempt still open
+/// (within `grace_secs` of its deadline) and the learner's rows still as read, then write the
+/// plan's values.
 #[derive(Debug, Clone)]
 pub struct AnswerWrite {
     pub attempt_id: Uuid,
     pub user_id: Uuid,
     pub position: i32,
-    /// The revision that was read; the write is refused if it moved.
-    pub revision: i32,
-    pub choices: Vec<String>,
-    pub flagged: bool,
-    pub correct: Option<bool>,
-    pub add_ms: i64,
     pub grace_secs: i64,
-    pub learning: Option<crate::db::mastery::LearningWrite>,
+    pub plan: AnswerPlan,
+}
+
+impl AnswerWrite {
+    fn learning(&self) -> Option<&LearningWrite> {
+        self.plan.learning.as_ref()
+    }
+    fn card(&self) -> Option<&CardRow> {
+        self.learning().map(|l| &l.card)
+    }
 }
 
 /// The outcome of `save_answer`: the new revision, or `None` when something it read changed
 /// (or the attempt closed) and the caller must read again.
 pub async fn save_answer(conn: &mut PgConnection, w: &AnswerWrite) -> sqlx::Result<Option<i32>> {
-    let l = w.learning.as_ref();
-    let col = |f: &dyn Fn(&crate::db::mastery::AreaWrite) -> f64| -> Vec<f64> {
-        l.map(|l| l.areas.iter().map(f).collect())
-            .unwrap_or_default()
-    };
-    let coli = |f: &dyn Fn(&crate::db::mastery::AreaWrite) -> i32| -> Vec<i32> {
-        l.map(|l| l.areas.iter().map(f).collect())
-            .unwrap_or_default()
-    };
-    let cols = |f: &dyn Fn(&crate::db::mastery::AreaWrite) -> String| -> Vec<String> {
-        l.map(|l| l.areas.iter().map(f).collect())
-            .unwrap_or_default()
-    };
+    let p = &w.plan;
+    let l = w.learning();
+    let areas: &[AreaWrite] = l.map_or(&[], |l| &l.areas);
     let r = sqlx::query_scalar::<_, i32>(
         "SELECT save_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                            $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+                            $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
     )
     .bind(w.attempt_id)
     .bind(w.user_id)
     .bind(w.position)
-    .bind(w.revision)
-    .bind(&w.choices)
-    .bind(w.flagged)
-    .bind(w.correct)
-    .bind(w.add_ms)
+    .bind(p.base_revision)
+    .bind(&p.choices)
+    .bind(p.flagged)
+    .bind(p.correct)
+    .bind(p.add_ms)
+    .bind(p.stamps_answered)
     .bind(w.grace_secs as i32)
     .bind(l.is_some())
     .bind(l.map(|l| l.question_id))
     .bind(l.and_then(|l| l.rollover))
-    .bind(cols(&|a| a.row.area_kind.clone()))
-    .bind(cols(&|a| a.row.area.clone()))
-    .bind(col(&|a| a.row.ability))
-    .bind(col(&|a| a.row.variance))
-    .bind(coli(&|a| a.row.answered))
-    .bind(coli(&|a| a.row.correct))
-    .bind(coli(&|a| a.seen))
+    .bind(
+        areas
+            .iter()
+            .map(|a| a.row.area_kind.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        areas
+            .iter()
+            .map(|a| a.row.area.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(areas.iter().map(|a| a.row.ability).collect::<Vec<_>>())
+    .bind(areas.iter().map(|a| a.row.variance).collect::<Vec<_>>())
+    .bind(areas.iter().map(|a| a.row.answered).collect::<Vec<_>>())
+    .bind(areas.iter().map(|a| a.row.correct).collect::<Vec<_>>())
+    .bind(areas.iter().map(|a| a.seen).collect::<Vec<_>>())
     .bind(l.map(|l| l.card.stability))
     .bind(l.map(|l| l.card.difficulty))
     .bind(l.map(|l| l.card.due_at))
     .bind(l.map(|l| l.card.reps))
     .bind(l.map(|l| l.card.lapses))
     .bind(l.and_then(|l| l.stats_seen))
+    .bind(l.map(|l| l.times_answered))
+    .bind(l.map(|l| l.correct_add))
     .fetch_one(conn)
     .await;
     match r {
@@ -177,95 +185,46 @@ pub async fn save_answers(
     conn: &mut PgConnection,
     writes: &[&AnswerWrite],
 ) -> sqlx::Result<Vec<Option<i32>>> {
-    fn learning(w: &AnswerWrite) -> Option<&crate::db::mastery::LearningWrite> {
-        w.learning.as_ref()
-    }
-    fn card(w: &AnswerWrite) -> Option<&crate::db::mastery::CardRow> {
-        w.learning.as_ref().map(|l| &l.card)
-    }
     let (mut c_item, mut c_choice) = (Vec::new(), Vec::new());
-    let mut areas: Vec<(i32, &crate::db::mastery::AreaWrite)> = Vec::new();
+    let mut areas: Vec<(i32, &AreaWrite)> = Vec::new();
     for (i, w) in writes.iter().enumerate() {
         let item = i as i32 + 1;
-        for c in &w.choices {
+        for c in &w.plan.choices {
             c_item.push(item);
             c_choice.push(c.as_str());
         }
-        if let Some(l) = learning(w) {
+        if let Some(l) = w.learning() {
             areas.extend(l.areas.iter().map(|a| (item, a)));
         }
     }
+    fn each<'a, T>(writes: &[&'a AnswerWrite], f: impl Fn(&'a AnswerWrite) -> T) -> Vec<T> {
+        writes.iter().map(|w| f(w)).collect()
+    }
     let rows: Vec<(i32, i32)> = sqlx::query_as(
         "SELECT item, revision FROM save_answers($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+                $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28,
+                $29, $30)",
     )
-    .bind(writes.iter().map(|w| w.attempt_id).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.user_id).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.position).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.revision).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.flagged).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.correct).collect::<Vec<_>>())
-    .bind(writes.iter().map(|w| w.add_ms).collect::<Vec<_>>())
-    .bind(
-        writes
-            .iter()
-            .map(|w| w.grace_secs as i32)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| w.learning.is_some())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| learning(w).map(|l| l.question_id))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| learning(w).and_then(|l| l.rollover))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| card(w).map(|c| c.stability))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| card(w).map(|c| c.difficulty))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| card(w).map(|c| c.due_at))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| card(w).map(|c| c.reps))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| card(w).map(|c| c.lapses))
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        writes
-            .iter()
-            .map(|w| learning(w).and_then(|l| l.stats_seen))
-            .collect::<Vec<_>>(),
-    )
+    .bind(each(writes, |w| w.attempt_id))
+    .bind(each(writes, |w| w.user_id))
+    .bind(each(writes, |w| w.position))
+    .bind(each(writes, |w| w.plan.base_revision))
+    .bind(each(writes, |w| w.plan.flagged))
+    .bind(each(writes, |w| w.plan.correct))
+    .bind(each(writes, |w| w.plan.add_ms))
+    .bind(each(writes, |w| w.plan.stamps_answered))
+    .bind(each(writes, |w| w.grace_secs as i32))
+    .bind(each(writes, |w| w.learning().is_some()))
+    .bind(each(writes, |w| w.learning().map(|l| l.question_id)))
+    .bind(each(writes, |w| w.learning().and_then(|l| l.rollover)))
+    .bind(each(writes, |w| w.card().map(|c| c.stability)))
+    .bind(each(writes, |w| w.card().map(|c| c.difficulty)))
+    .bind(each(writes, |w| w.card().map(|c| c.due_at)))
+    .bind(each(writes, |w| w.card().map(|c| c.reps)))
+    .bind(each(writes, |w| w.card().map(|c| c.lapses)))
+    .bind(each(writes, |w| w.learning().and_then(|l| l.stats_seen)))
+    .bind(each(writes, |w| w.learning().map(|l| l.times_answered)))
+    .bind(each(writes, |w| w.learning().map(|l| l.correct_add)))
     .bind(c_item)
     .bind(c_choice)
     .bind(areas.iter().map(|(i, _)| *i).collect::<Vec<_>>())

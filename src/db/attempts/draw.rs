@@ -15,7 +15,8 @@ pub struct Candidate {
     pub id: Uuid,
     pub version: i32,
     pub domain: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: crate::domain::question::Kind,
     pub difficulty: i16,
     pub option_ids: Vec<String>,
 }

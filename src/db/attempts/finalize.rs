@@ -1,11 +1,12 @@
 //! Finalizing, one attempt or many: row and learner locks, the sweeper's overdue rows and the
 //! written results.
 
-use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{AttemptRow, ATTEMPT_COLUMNS};
+use crate::domain::attempt::AttemptStatus;
+use crate::domain::result::AttemptResult;
 
 /// Locks the owner's attempt: `FOR SHARE` for answer writes (they run concurrently with each
 /// other), `FOR UPDATE` for finalizing (it waits for them and they wait for it).
@@ -45,12 +46,13 @@ pub async fn lock_learners(conn: &mut PgConnection, users: &[Uuid]) -> sqlx::Res
 /// Writes the status and result of attempts still in progress: (id, owner, status, result).
 pub async fn finalize_many(
     conn: &mut PgConnection,
-    rows: &[(Uuid, Uuid, &str, Value)],
+    rows: &[(Uuid, Uuid, AttemptStatus, AttemptResult)],
 ) -> sqlx::Result<u64> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
     let users: Vec<Uuid> = rows.iter().map(|r| r.1).collect();
-    let statuses: Vec<&str> = rows.iter().map(|r| r.2).collect();
-    let results: Vec<&Value> = rows.iter().map(|r| &r.3).collect();
+    let statuses: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    let results: Vec<sqlx::types::Json<&AttemptResult>> =
+        rows.iter().map(|r| sqlx::types::Json(&r.3)).collect();
     let done = sqlx::query(
         "UPDATE attempts t SET status = x.s, finalized_at = now(), result = x.r
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[]) AS x(id, usr, s, r)

@@ -16,17 +16,24 @@ pub use read::*;
 pub use start::*;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use uuid::Uuid;
+
+use crate::domain::answer::QuestionState;
+use crate::domain::attempt::{AssemblyReport, AttemptSpec, AttemptStatus, Mode, StoredOption};
+use crate::domain::learning::Answered;
+use crate::domain::question::Kind;
+use crate::domain::result::AttemptResult;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AttemptRow {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub mode: String,
+    #[sqlx(try_from = "String")]
+    pub mode: Mode,
     pub blueprint: Option<String>,
     pub cohort_exam_id: Option<Uuid>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AttemptStatus,
     pub started_at: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
     pub finalized_at: Option<DateTime<Utc>>,
@@ -34,8 +41,10 @@ pub struct AttemptRow {
     pub scaled: bool,
     pub question_count: i32,
     pub time_limit_minutes: Option<i32>,
-    pub assembly: Value,
-    pub result: Option<Value>,
+    #[sqlx(json)]
+    pub assembly: AssemblyReport,
+    #[sqlx(json(nullable))]
+    pub result: Option<AttemptResult>,
 }
 
 const ATTEMPT_COLUMNS: &str =
@@ -49,7 +58,8 @@ pub struct ItemRow {
     pub question_id: Uuid,
     pub version: i32,
     pub domain: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: Kind,
     pub difficulty: i16,
     pub option_order: Vec<String>,
     pub choices: Vec<String>,
@@ -65,16 +75,54 @@ pub struct ItemRow {
     /// The version's calibrated difficulty in logits (None until calibration has seen it).
     pub calib_difficulty: Option<f64>,
     pub stem: String,
-    pub options: Value,
+    #[sqlx(json)]
+    pub options: Vec<StoredOption>,
     pub explanation: String,
     pub note: Option<String>,
     pub tags: Vec<String>,
 }
 
 impl ItemRow {
-    /// The stored option (`{id, text, correct, rationale}`) of the attempt's version with this id.
-    pub fn option(&self, id: &str) -> Option<&Value> {
-        self.options.as_array()?.iter().find(|o| o["id"] == id)
+    /// The stored option of the attempt's version with this id.
+    pub fn option(&self, id: &str) -> Option<&StoredOption> {
+        crate::domain::attempt::option(&self.options, id)
+    }
+
+    /// The ids of the version's correct options.
+    pub fn correct_ids(&self) -> Vec<String> {
+        crate::domain::attempt::correct_ids(&self.options)
+    }
+
+    /// Whether it was answered right (unanswered is not).
+    pub fn is_correct(&self) -> bool {
+        self.correct == Some(true)
+    }
+
+    /// The difficulty the learner model uses for it, in logits: its version's calibrated
+    /// difficulty where calibration has one, else its author difficulty's prior.
+    pub fn difficulty_logit(&self) -> f64 {
+        self.calib_difficulty
+            .unwrap_or_else(|| crate::domain::mastery::difficulty_offset(self.difficulty))
+    }
+
+    /// The item as the answer rules see it.
+    pub fn question_state(&self) -> QuestionState<'_> {
+        QuestionState {
+            position: self.position,
+            kind: self.kind,
+            option_order: &self.option_order,
+            options: &self.options,
+            choices: &self.choices,
+            flagged: self.flagged,
+            revision: self.revision,
+            viewed_at: self.viewed_at,
+            question: Answered {
+                question_id: self.question_id,
+                domain: &self.domain,
+                tags: &self.tags,
+                difficulty: self.difficulty_logit(),
+            },
+        }
     }
 }
 
@@ -86,7 +134,7 @@ pub struct PlannedItem {
     pub question_id: Uuid,
     pub version: i32,
     pub domain: String,
-    pub kind: String,
+    pub kind: Kind,
     pub difficulty: i16,
     pub option_order: Vec<String>,
 }
@@ -94,13 +142,13 @@ pub struct PlannedItem {
 pub struct NewAttempt<'a> {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub mode: &'a str,
+    pub mode: Mode,
     pub blueprint: Option<&'a str>,
     pub cohort_exam_id: Option<Uuid>,
     pub deadline: Option<DateTime<Utc>>,
     pub pass_mark: i32,
     pub scaled: bool,
     pub time_limit_minutes: Option<i32>,
-    pub spec: Value,
-    pub assembly: Value,
+    pub spec: AttemptSpec,
+    pub assembly: AssemblyReport,
 }

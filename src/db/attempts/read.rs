@@ -2,9 +2,12 @@
 //! (their state, and the content of their versions, read apart).
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+use crate::domain::attempt::{AttemptStatus, Mode, StoredOption};
+use crate::domain::question::Kind;
+use crate::domain::result::AttemptResult;
 
 use super::{AttemptRow, ATTEMPT_COLUMNS};
 
@@ -26,14 +29,17 @@ pub async fn get(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AttemptSummary {
     pub id: Uuid,
-    pub mode: String,
+    #[sqlx(try_from = "String")]
+    pub mode: Mode,
     pub blueprint: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AttemptStatus,
     pub started_at: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
     pub question_count: i32,
     pub answered: i64,
-    pub result: Option<Value>,
+    #[sqlx(json(nullable))]
+    pub result: Option<AttemptResult>,
 }
 
 pub async fn list_for_user(
@@ -63,7 +69,8 @@ pub struct ItemState {
     pub question_id: Uuid,
     pub version: i32,
     pub domain: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: Kind,
     pub difficulty: i16,
     pub option_order: Vec<String>,
     pub choices: Vec<String>,
@@ -116,7 +123,8 @@ pub struct VersionContent {
     pub version: i32,
     pub exam_domain: String,
     pub stem: String,
-    pub options: Value,
+    #[sqlx(json)]
+    pub options: Vec<StoredOption>,
     pub explanation: String,
     pub note: Option<String>,
     pub tags: Vec<String>,

@@ -23,7 +23,7 @@ pub async fn insert(
     )
     .bind(a.id)
     .bind(a.user_id)
-    .bind(a.mode)
+    .bind(a.mode.as_str())
     .bind(a.blueprint)
     .bind(a.cohort_exam_id)
     .bind(a.deadline)
@@ -31,8 +31,8 @@ pub async fn insert(
     .bind(a.scaled)
     .bind(items.len() as i32)
     .bind(a.time_limit_minutes)
-    .bind(&a.spec)
-    .bind(&a.assembly)
+    .bind(sqlx::types::Json(&a.spec))
+    .bind(sqlx::types::Json(&a.assembly))
     .execute(&mut *conn)
     .await?
     .rows_affected()
@@ -44,7 +44,7 @@ pub async fn insert(
     let qids: Vec<Uuid> = items.iter().map(|i| i.question_id).collect();
     let versions: Vec<i32> = items.iter().map(|i| i.version).collect();
     let domains: Vec<String> = items.iter().map(|i| i.domain.clone()).collect();
-    let kinds: Vec<String> = items.iter().map(|i| i.kind.clone()).collect();
+    let kinds: Vec<String> = items.iter().map(|i| i.kind.as_str().to_string()).collect();
     let diffs: Vec<i16> = items.iter().map(|i| i.difficulty).collect();
     // text[][] must be rectangular: pass each order as one comma-joined string (ids have no commas)
     let orders: Vec<String> = items.iter().map(|i| i.option_order.join(",")).collect();
@@ -94,14 +94,14 @@ pub async fn insert_prepared(
     )
     .bind(&ids)
     .bind(&users)
-    .bind(template.mode)
+    .bind(template.mode.as_str())
     .bind(template.blueprint)
     .bind(template.cohort_exam_id)
     .bind(template.pass_mark)
     .bind(template.scaled)
     .bind(template.time_limit_minutes)
-    .bind(&template.spec)
-    .bind(&template.assembly)
+    .bind(sqlx::types::Json(&template.spec))
+    .bind(sqlx::types::Json(&template.assembly))
     .bind(&counts)
     .fetch_all(&mut *conn)
     .await?;
@@ -140,7 +140,7 @@ pub async fn insert_prepared(
             qids.push(it.question_id);
             versions.push(it.version);
             domains.push(it.domain.clone());
-            kinds.push(it.kind.clone());
+            kinds.push(it.kind.as_str().to_string());
             diffs.push(it.difficulty);
             orders.push(it.option_order.join(","));
             scored.push(!it.unscored);

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::attempt::AttemptStatus;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExamRow {
     pub id: Uuid,
@@ -129,7 +131,7 @@ pub async fn member_attempt(
     conn: &mut PgConnection,
     exam: Uuid,
     user: Uuid,
-) -> sqlx::Result<Option<(Uuid, DateTime<Utc>, Option<i32>, String)>> {
+) -> sqlx::Result<Option<(Uuid, DateTime<Utc>, Option<i32>, AttemptStatus)>> {
     let r = sqlx::query!(
         "SELECT id, started_at, time_limit_minutes, status FROM attempts WHERE cohort_exam_id = $1 AND user_id = $2",
         exam,
@@ -137,7 +139,12 @@ pub async fn member_attempt(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(r.map(|r| (r.id, r.started_at, r.time_limit_minutes, r.status)))
+    r.map(|r| {
+        let status =
+            AttemptStatus::try_from(r.status).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        Ok((r.id, r.started_at, r.time_limit_minutes, status))
+    })
+    .transpose()
 }
 
 pub async fn set_deadline(

@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::attempt::StoredOption;
+use crate::domain::result::AttemptResult;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LearnerResultRow {
     pub user_id: Uuid,
@@ -14,7 +17,8 @@ pub struct LearnerResultRow {
     pub status: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub finalized_at: Option<DateTime<Utc>>,
-    pub result: Option<serde_json::Value>,
+    #[sqlx(json(nullable))]
+    pub result: Option<AttemptResult>,
 }
 
 /// Every member with their attempt at the exam, if any.
@@ -42,7 +46,8 @@ pub struct ExamItemRow {
     pub version: i32,
     pub domain: String,
     pub stem: String,
-    pub options: serde_json::Value,
+    #[sqlx(json)]
+    pub options: Vec<StoredOption>,
 }
 
 pub async fn exam_items(conn: &mut PgConnection, exam: Uuid) -> sqlx::Result<Vec<ExamItemRow>> {
@@ -108,7 +113,7 @@ pub async fn owned_attempt_result(
     conn: &mut PgConnection,
     attempt: Uuid,
     owner: Uuid,
-) -> sqlx::Result<Option<Option<serde_json::Value>>> {
+) -> sqlx::Result<Option<Option<AttemptResult>>> {
     let r = sqlx::query!(
         "SELECT t.result FROM attempts t JOIN cohort_exams e ON e.id = t.cohort_exam_id JOIN cohorts c ON c.id = e.cohort_id
          WHERE t.id = $1 AND c.owner_id = $2",
@@ -117,5 +122,11 @@ pub async fn owned_attempt_result(
     )
     .fetch_optional(conn)
     .await?;
-    Ok(r.map(|r| r.result))
+    r.map(|r| {
+        r.result
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(e.into()))
+    })
+    .transpose()
 }

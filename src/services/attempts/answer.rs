@@ -1,78 +1,27 @@
 //! The answer path: validating an answer, saving it from the process's cache of the attempt
 //! (batched) or after a read, and the practice feedback it returns.
 
-use std::collections::{BTreeMap, HashSet};
-
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::answer_batch::{AnswerBatcher, Saved};
 use super::answer_cache::{AnswerCache, CachedAttempt};
 use super::finalize::finalize;
-use super::review::correct_ids;
-use super::GRACE_SECS;
 use crate::db::attempts::{self as db, ItemRow};
-use crate::domain::scoring::is_correct;
-use crate::error::{AppError, AppResult, Conflict, FieldError};
+use crate::domain::answer::{self as rules, LearnerState, Plan, Refusal};
+use crate::domain::attempt::{AttemptStatus, Mode};
+use crate::domain::learning::{AreaRead, CardRow};
+use crate::domain::window::{past_deadline, GRACE_SECS};
+use crate::error::{AppError, AppResult, Conflict};
 
-/// Most time a single answer may add to a question's time (a tab left open all night).
-const MAX_ADD_MS: i64 = 30 * 60 * 1000;
+pub use crate::domain::answer::{AnswerInput, AnswerOutcome, Feedback};
 
 /// Records that the pages showed this question now (server-side time per question).
 pub async fn viewed(pool: &PgPool, user_id: Uuid, id: Uuid, position: i32) -> AppResult<()> {
     let mut conn = pool.acquire().await?;
     db::mark_viewed(&mut conn, id, user_id, position).await?;
     Ok(())
-}
-
-pub struct AnswerInput {
-    /// None keeps the current choices (a flag toggle).
-    pub choices: Option<Vec<String>>,
-    pub flagged: Option<bool>,
-    /// The revision the client last saw; a different one means the write is stale (409).
-    pub revision: Option<i32>,
-    /// Client-measured time on the question for this visit.
-    pub time_spent_ms: Option<i64>,
-}
-
-/// Practice-mode feedback for the answered question only.
-pub struct Feedback {
-    pub correct: bool,
-    pub correct_choices: Vec<String>,
-    pub explanation: String,
-    pub rationale: BTreeMap<String, String>,
-}
-
-pub struct AnswerOutcome {
-    pub position: i32,
-    pub choices: Vec<String>,
-    pub flagged: bool,
-    pub revision: i32,
-    pub feedback: Option<Feedback>,
-}
-
-fn feedback(item: &ItemRow, correct: bool) -> Feedback {
-    let rationale = item
-        .options
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|o| {
-                    Some((
-                        o["id"].as_str()?.to_string(),
-                        o["rationale"].as_str().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Feedback {
-        correct,
-        correct_choices: correct_ids(&item.options),
-        explanation: item.explanation.clone(),
-        rationale,
-    }
 }
 
 /// Saves an answer: an idempotent upsert. Refused with 409 when the attempt is finalized, its
@@ -143,114 +92,46 @@ enum Round {
     Overdue,
 }
 
-/// What a request makes of a question in a known state.
-enum Plan {
-    /// The question already holds this answer (a retry): nothing to write.
-    Same(i32, Vec<String>, bool),
-    Write {
-        choices: Vec<String>,
-        flagged: bool,
-        correct: Option<bool>,
-        add_ms: i64,
-        learning: Option<crate::db::mastery::LearningWrite>,
-    },
-}
-
-/// Validates the request against the question and works out the write: the new answer, the time
-/// to add and, for a new or changed choice, what the learner model learns from it.
+/// Plans the request against the question in a known state (the answer rules in
+/// `domain::answer`), with the learner's state read with it.
 fn plan_answer(
     item: &ItemRow,
-    position: i32,
     input: &AnswerInput,
-    areas: &[crate::db::attempts::AreaRead],
-    card: Option<crate::db::mastery::CardRow>,
+    areas: &[AreaRead],
+    card: Option<&CardRow>,
     stats_seen: Option<i32>,
 ) -> AppResult<Plan> {
-    let choices = match &input.choices {
-        Some(c) => c.clone(),
-        None => item.choices.clone(),
+    let learner = LearnerState {
+        areas,
+        card,
+        stats_seen,
     };
-    let flagged = input.flagged.unwrap_or(item.flagged);
-    let mut errors = Vec::new();
-    let mut unique = HashSet::new();
-    for (i, c) in choices.iter().enumerate() {
-        if !item.option_order.contains(c) {
-            errors.push(FieldError::new(
-                format!("choices[{i}]"),
-                format!("`{c}` is not an option of question {position}"),
-            ));
-        } else if !unique.insert(c) {
-            errors.push(FieldError::new(format!("choices[{i}]"), "chosen twice"));
-        }
-    }
-    if item.kind == "single" && choices.len() > 1 {
-        errors.push(FieldError::new(
-            "choices",
-            "a single-answer question takes one choice",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let same = {
-        let (mut a, mut b) = (choices.clone(), item.choices.clone());
-        a.sort();
-        b.sort();
-        a == b && flagged == item.flagged
-    };
-    if same {
-        // a retry of a write that already landed: same answer, same revision
-        return Ok(Plan::Same(item.revision, choices, flagged));
-    }
-    if input.revision.is_some_and(|r| r != item.revision) {
-        return Err(AppError::conflict(
+    let state = item.question_state();
+    rules::plan_answer(&state, input, learner, Utc::now()).map_err(|r| match r {
+        Refusal::Invalid(errors) => AppError::Validation(errors),
+        stale @ Refusal::Stale { .. } => AppError::conflict(
             Conflict::StaleRevision,
-            format!(
-                "stale write: question {position} is at revision {}, the request was based on {}",
-                item.revision,
-                input.revision.unwrap_or_default()
-            ),
-        ));
-    }
-    let correct = (!choices.is_empty()).then(|| is_correct(&correct_ids(&item.options), &choices));
-    let measured = item
-        .viewed_at
-        .map(|v| (Utc::now() - v).num_milliseconds())
-        .unwrap_or(0);
-    let add_ms = input.time_spent_ms.unwrap_or(measured).clamp(0, MAX_ADD_MS);
-    // a new or changed choice teaches the learner model; a flag toggle does not
-    let learning = correct
-        .filter(|_| item.choices != choices)
-        .map(|c| crate::services::learning::on_answer(item, c, add_ms, areas, card, stats_seen));
-    Ok(Plan::Write {
-        choices,
-        flagged,
-        correct,
-        add_ms,
-        learning,
+            stale.message(item.position).unwrap_or_default(),
+        ),
     })
 }
 
 fn outcome(
     item: &ItemRow,
-    mode: &str,
-    position: i32,
+    mode: Mode,
     choices: Vec<String>,
     flagged: bool,
     revision: i32,
 ) -> AnswerOutcome {
-    let correct = (!choices.is_empty()).then(|| is_correct(&correct_ids(&item.options), &choices));
-    let feedback = (mode == "practice")
-        .then_some(correct)
-        .flatten()
-        .map(|c| feedback(item, c));
-    AnswerOutcome {
-        position,
+    rules::outcome(
+        mode,
+        item.position,
+        &item.options,
+        &item.explanation,
         choices,
         flagged,
         revision,
-        feedback,
-    }
+    )
 }
 
 /// The one-round-trip save from the cached attempt. `Ok(None)`: the cache cannot serve this
@@ -282,51 +163,33 @@ async fn try_cached(
     }
     let plan = match plan_answer(
         &snap.item,
-        position,
         input,
         &snap.areas,
-        snap.card.clone(),
+        snap.card.as_ref(),
         snap.stats_seen,
     ) {
         // the options and the kind of an attempt's question never change: these errors stand
         Err(e @ AppError::Validation(_)) => return Err(e),
-        Ok(Plan::Write {
-            choices,
-            flagged,
-            correct,
-            add_ms,
-            learning,
-        }) => (choices, flagged, correct, add_ms, learning),
-        Ok(Plan::Same(..)) | Err(_) => return Ok(None),
+        Ok(Plan::Write(plan)) => plan,
+        Ok(Plan::Same { .. }) | Err(_) => return Ok(None),
     };
-    let (choices, flagged, correct, add_ms, learning) = plan;
     let write = db::AnswerWrite {
         attempt_id: id,
         user_id,
         position,
-        revision: snap.item.revision,
-        choices: choices.clone(),
-        flagged,
-        correct,
-        add_ms,
         grace_secs: GRACE_SECS,
-        learning,
+        plan: plan.clone(),
     };
-    let learned = write.learning.clone();
     match saves.save(write).await {
         Saved::Revision(revision) => {
-            cache.saved(
-                id,
-                position,
-                &choices,
-                flagged,
-                correct,
-                revision,
-                add_ms,
-                learned.as_ref(),
-            );
+            // the cache applies the plan the database wrote
+            cache.saved(id, position, &plan, revision);
             Ok(Some(outcome(
-                &snap.item, &snap.mode, position, choices, flagged, revision,
+                &snap.item,
+                snap.mode,
+                plan.choices,
+                plan.flagged,
+                revision,
             )))
         }
         Saved::Refused | Saved::Failed => {
@@ -347,12 +210,12 @@ async fn load_cache(
     let Some(attempt) = db::get(conn, id, user_id).await? else {
         return Ok(false);
     };
-    if attempt.status != "in_progress" {
+    if !attempt.status.is_open() {
         return Ok(false);
     }
     // an exam shows no feedback: keep only what an answer is checked and scored by, so that a
     // cohort's thousands of open attempts fit the cache
-    let items = if attempt.mode == "practice" {
+    let items = if attempt.mode.shows_feedback() {
         super::content::items(conn, id, user_id).await?
     } else {
         super::content::items_for_checking(conn, id, user_id).await?
@@ -393,10 +256,10 @@ async fn try_answer(
             Some(_) => AppError::NotFound(format!("the attempt has no question {position}")),
         });
     };
-    if target.status == "prepared" {
+    if target.status == AttemptStatus::Prepared {
         return Err(AppError::NotFound("no such attempt".into()));
     }
-    if target.status != "in_progress" {
+    if !target.status.is_open() {
         return Err(AppError::conflict(
             Conflict::AttemptFinalized,
             format!(
@@ -405,52 +268,41 @@ async fn try_answer(
             ),
         ));
     }
-    if target
-        .deadline
-        .is_some_and(|d| Utc::now() > d + Duration::seconds(GRACE_SECS))
-    {
+    if past_deadline(target.deadline, Utc::now()) {
         return Ok(Round::Overdue);
     }
     let card = target.card();
     let item = &target.item;
     match plan_answer(
         item,
-        position,
         input,
         &target.areas.0,
-        card,
+        card.as_ref(),
         target.stats_seen,
     )? {
-        Plan::Same(revision, choices, flagged) => Ok(Round::Saved(outcome(
+        Plan::Same {
+            revision,
+            choices,
+            flagged,
+        } => Ok(Round::Saved(outcome(
             item,
-            &target.mode,
-            position,
+            target.mode,
             choices,
             flagged,
             revision,
         ))),
-        Plan::Write {
-            choices,
-            flagged,
-            correct,
-            add_ms,
-            learning,
-        } => {
+        Plan::Write(plan) => {
             let write = db::AnswerWrite {
                 attempt_id: id,
                 user_id,
                 position,
-                revision: item.revision,
-                choices: choices.clone(),
-                flagged,
-                correct,
-                add_ms,
                 grace_secs: GRACE_SECS,
-                learning,
+                plan,
             };
             Ok(match db::save_answer(conn, &write).await? {
                 Some(rev) => {
-                    Round::Saved(outcome(item, &target.mode, position, choices, flagged, rev))
+                    let p = write.plan;
+                    Round::Saved(outcome(item, target.mode, p.choices, p.flagged, rev))
                 }
                 None => Round::Changed,
             })

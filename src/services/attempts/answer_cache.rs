@@ -14,8 +14,10 @@ use std::sync::Mutex;
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::db::attempts::{AreaRead, ItemRow};
-use crate::db::mastery::{CardRow, LearningWrite, MasteryRow};
+use crate::db::attempts::ItemRow;
+use crate::domain::answer::AnswerPlan;
+use crate::domain::attempt::Mode;
+use crate::domain::learning::{AreaRead, CardRow, MasteryRow};
 
 /// Attempts kept at most (an exam's items are kept without their texts, well under 1 KB
 /// apiece: 65 questions are about 40 KB); past that an eighth of them, arbitrary ones, make
@@ -25,7 +27,7 @@ const MAX_ATTEMPTS: usize = 4096;
 
 pub struct CachedAttempt {
     pub user_id: Uuid,
-    pub mode: String,
+    pub mode: Mode,
     pub items: HashMap<i32, ItemRow>,
     pub mastery: HashMap<(String, String), MasteryRow>,
     /// question → (times answered, card)
@@ -34,7 +36,7 @@ pub struct CachedAttempt {
 
 /// One question's state as the cache knows it.
 pub struct Snapshot {
-    pub mode: String,
+    pub mode: Mode,
     pub item: ItemRow,
     pub areas: Vec<AreaRead>,
     pub card: Option<CardRow>,
@@ -93,7 +95,7 @@ impl AnswerCache {
             None => (None, None),
         };
         Some(Snapshot {
-            mode: a.mode.clone(),
+            mode: a.mode,
             item,
             areas,
             card,
@@ -101,41 +103,30 @@ impl AnswerCache {
         })
     }
 
-    /// Records a save that the database accepted.
-    #[allow(clippy::too_many_arguments)]
-    pub fn saved(
-        &self,
-        attempt: Uuid,
-        position: i32,
-        choices: &[String],
-        flagged: bool,
-        correct: Option<bool>,
-        revision: i32,
-        add_ms: i64,
-        learning: Option<&LearningWrite>,
-    ) {
+    /// Records a save that the database accepted: applies the plan it wrote, as it wrote it.
+    pub fn saved(&self, attempt: Uuid, position: i32, plan: &AnswerPlan, revision: i32) {
         let mut map = self.lock();
         let Some(a) = map.get_mut(&attempt) else {
             return;
         };
         if let Some(item) = a.items.get_mut(&position) {
-            item.choices = choices.to_vec();
-            item.flagged = flagged;
-            item.correct = correct;
+            item.choices = plan.choices.clone();
+            item.flagged = plan.flagged;
+            item.correct = plan.correct;
             item.revision = revision;
-            item.time_spent_ms += add_ms;
+            item.time_spent_ms += plan.add_ms;
             item.viewed_at = None;
-            if !choices.is_empty() {
+            if plan.stamps_answered {
                 item.answered_at = Some(Utc::now());
             }
         }
-        if let Some(l) = learning {
+        if let Some(l) = &plan.learning {
             for w in &l.areas {
                 a.mastery
                     .insert((w.row.area_kind.clone(), w.row.area.clone()), w.row.clone());
             }
-            let seen = l.stats_seen.map_or(1, |n| n + 1);
-            a.stats.insert(l.question_id, (seen, Some(l.card.clone())));
+            a.stats
+                .insert(l.question_id, (l.times_answered, Some(l.card.clone())));
         }
     }
 }

@@ -17,14 +17,7 @@ use crate::domain::assembly::{allocate, difficulty_split, Shortfall};
 use crate::domain::two_way;
 use crate::error::AppResult;
 
-/// The outcome of assembly, for the response.
-#[derive(Debug, Clone, Default)]
-pub struct AssemblyReport {
-    pub requested: usize,
-    pub drawn: usize,
-    pub per_domain: BTreeMap<String, usize>,
-    pub shortfalls: Vec<Shortfall>,
-}
+pub use crate::domain::attempt::AssemblyReport;
 
 /// Draws questions for `recipe` (or for the given domain plan, used by adaptive practice).
 pub async fn assemble(

@@ -14,6 +14,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::db::attempts::{self as db, ItemRow, VersionContent};
+use crate::domain::attempt::StoredOption;
 
 /// Versions kept at most; past that the cache starts over (a bank has a few thousand).
 const CAPACITY: usize = 50_000;
@@ -99,7 +100,7 @@ async fn items_with(
             calib_difficulty: s.calib_difficulty,
             stem: if light { String::new() } else { c.stem.clone() },
             options: if light {
-                light_options(&c.options)
+                c.options.iter().map(StoredOption::light).collect()
             } else {
                 c.options.clone()
             },
@@ -125,18 +126,4 @@ pub async fn items(
         .await?
         .remove(&attempt)
         .unwrap_or_default())
-}
-
-/// Options as `[{id, correct}]`.
-fn light_options(options: &serde_json::Value) -> serde_json::Value {
-    serde_json::Value::Array(
-        options
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|o| serde_json::json!({"id": o["id"], "correct": o["correct"]}))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    )
 }

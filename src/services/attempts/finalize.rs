@@ -4,23 +4,25 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{BUDGET_MS_PER_QUESTION, GRACE_SECS};
+use super::GRACE_SECS;
 use crate::db::attempts::{self as db, AttemptRow, ItemRow};
-use crate::domain::scoring::score;
+use crate::domain::attempt::AttemptStatus;
+use crate::domain::calibration::prior_logit;
+use crate::domain::result::{result_document, AttemptResult, ScoredItem};
+use crate::domain::window::ran_out;
 use crate::error::{AppError, AppResult};
 
 /// Finalizes once: submitted, or expired when past the deadline. Concurrent and repeated
 /// calls return the one stored result.
 #[tracing::instrument(skip_all, fields(attempt = %id))]
-pub async fn finalize(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value> {
+pub async fn finalize(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<AttemptResult> {
     let mut tx = pool.begin().await?;
     let attempt = db::lock(&mut tx, id, user_id, true)
         .await?
-        .filter(|a| a.status != "prepared")
+        .filter(|a| a.status.is_visible())
         .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
     if let Some(result) = attempt.result.clone() {
         return Ok(result);
@@ -36,12 +38,12 @@ pub async fn finalize(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<Value
 pub async fn finalize_batch(
     pool: &PgPool,
     requests: &[(Uuid, Uuid)],
-) -> AppResult<Vec<AppResult<Value>>> {
+) -> AppResult<Vec<AppResult<AttemptResult>>> {
     let mut tx = pool.begin().await?;
     let rows = db::lock_many(&mut tx, requests).await?;
     let mut by_id: HashMap<Uuid, AttemptRow> = rows
         .into_iter()
-        .filter(|a| a.status != "prepared")
+        .filter(|a| a.status.is_visible())
         .map(|a| (a.id, a))
         .collect();
     let pending: Vec<AttemptRow> = by_id
@@ -68,9 +70,14 @@ pub async fn finalize_batch(
         .collect())
 }
 
-async fn finalize_locked(conn: &mut PgConnection, attempt: &AttemptRow) -> AppResult<Value> {
+async fn finalize_locked(
+    conn: &mut PgConnection,
+    attempt: &AttemptRow,
+) -> AppResult<AttemptResult> {
     let mut results = finalize_rows(conn, std::slice::from_ref(attempt)).await?;
-    Ok(results.pop().unwrap_or(Value::Null))
+    results
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("finalizing returned no result")))
 }
 
 /// Finalizes attempts whose rows this transaction has locked: takes their learners' locks (so
@@ -78,23 +85,26 @@ async fn finalize_locked(conn: &mut PgConnection, attempt: &AttemptRow) -> AppRe
 /// query, scores in Rust and writes each status and result in one statement. Time ran out for
 /// an attempt finalized at or past its deadline (by the sweeper, a late read, or the page's own
 /// submit at zero, inside the grace window): it is `expired`.
-async fn finalize_rows(conn: &mut PgConnection, attempts: &[AttemptRow]) -> AppResult<Vec<Value>> {
+async fn finalize_rows(
+    conn: &mut PgConnection,
+    attempts: &[AttemptRow],
+) -> AppResult<Vec<AttemptResult>> {
     let users: Vec<Uuid> = attempts.iter().map(|a| a.user_id).collect();
     db::lock_learners(conn, &users).await?;
     let keys: Vec<(Uuid, Uuid)> = attempts.iter().map(|a| (a.id, a.user_id)).collect();
     let mut items = super::content::items_of(conn, &keys).await?;
     let equate = Equate::load(conn, attempts, &items).await?;
     let now = Utc::now();
-    let rows: Vec<(Uuid, Uuid, &str, Value)> = attempts
+    let rows: Vec<(Uuid, Uuid, AttemptStatus, AttemptResult)> = attempts
         .iter()
         .map(|a| {
-            let status = if a.deadline.is_some_and(|d| now >= d) {
-                "expired"
+            let status = if ran_out(a.deadline, now) {
+                AttemptStatus::Expired
             } else {
-                "submitted"
+                AttemptStatus::Submitted
             };
             let its = items.remove(&a.id).unwrap_or_default();
-            let result = result_json(a, &its, equate.for_attempt(a).as_ref());
+            let result = result_of(a, &its, equate.for_attempt(a).as_ref());
             (a.id, a.user_id, status, result)
         })
         .collect();
@@ -162,91 +172,40 @@ impl Equate {
 }
 
 /// The equated scaled score's inputs for one attempt.
-pub struct Equating<'a> {
+struct Equating<'a> {
     /// The ability that scores the pass mark (the blueprint's).
     pub pass_ability: f64,
     /// Calibrated difficulties; a version without one takes its author difficulty's prior.
     pub difficulty: &'a HashMap<(Uuid, i32), f64>,
 }
 
-/// The result document (SPEC §4 result shape plus pacing). With `equating`, the scaled score
-/// comes from the learner's ability on the scored questions given their difficulties (equal
-/// ability, equal expected score, on an easy form or a hard one); without, it is linear in
-/// the raw percentage.
-pub fn result_json(attempt: &AttemptRow, items: &[ItemRow], equating: Option<&Equating>) -> Value {
-    // the score, per topic area and per exam-guide domain, counts the scored questions only
-    let counted: Vec<&ItemRow> = items.iter().filter(|i| i.scored).collect();
-    let scored: Vec<(String, bool)> = counted
+/// The attempt's result document (`domain::result`): its items as scoring sees them, with the
+/// difficulties an equated score needs.
+fn result_of(
+    attempt: &AttemptRow,
+    items: &[ItemRow],
+    equating: Option<&Equating>,
+) -> AttemptResult {
+    let scored: Vec<ScoredItem> = items
         .iter()
-        .map(|i| (i.domain.clone(), i.correct == Some(true)))
+        .map(|i| ScoredItem {
+            domain: i.domain.clone(),
+            exam_domain: i.exam_domain.clone(),
+            scored: i.scored,
+            answered: !i.choices.is_empty(),
+            correct: i.is_correct(),
+            time_spent_ms: i.time_spent_ms,
+            difficulty: equating
+                .and_then(|e| e.difficulty.get(&(i.question_id, i.version)).copied())
+                .unwrap_or_else(|| prior_logit(i.difficulty)),
+        })
         .collect();
-    let mut s = score(&scored, attempt.pass_mark);
-    let ability = equating.filter(|_| !counted.is_empty()).map(|e| {
-        let answers: Vec<(f64, bool)> = counted
-            .iter()
-            .map(|i| {
-                let d = e
-                    .difficulty
-                    .get(&(i.question_id, i.version))
-                    .copied()
-                    .unwrap_or_else(|| crate::domain::calibration::prior_logit(i.difficulty));
-                (d, i.correct == Some(true))
-            })
-            .collect();
-        let (theta, _) = crate::domain::equating::ability(&answers);
-        let spec = crate::domain::equating::ScaleSpec {
-            pass_scaled: attempt.pass_mark,
-            ..Default::default()
-        };
-        s.scaled_score = crate::domain::equating::scaled(theta, e.pass_ability, &spec);
-        s.passed = s.scaled_score >= attempt.pass_mark;
-        (theta * 1000.0).round() / 1000.0
-    });
-    let by_exam_domain: Vec<(String, bool)> = counted
-        .iter()
-        .map(|i| (i.exam_domain.clone(), i.correct == Some(true)))
-        .collect();
-    let mut exam_domains = score(&by_exam_domain, attempt.pass_mark).domains;
-    let order = |d: &str| {
-        crate::domain::question::EXAM_DOMAINS
-            .iter()
-            .position(|x| *x == d)
-            .unwrap_or(usize::MAX)
-    };
-    exam_domains.sort_by_key(|d| order(&d.domain));
-    let total_ms: i64 = items.iter().map(|i| i.time_spent_ms).sum();
-    let over = items
-        .iter()
-        .filter(|i| i.time_spent_ms > BUDGET_MS_PER_QUESTION)
-        .count();
-    let answered = items.iter().filter(|i| !i.choices.is_empty()).count();
-    json!({
-        "attempt_id": attempt.id,
-        "correct": s.correct,
-        "total": s.total,
-        "answered": answered,
-        "percent": (s.percent * 10.0).round() / 10.0,
-        "scaled_score": s.scaled_score,
-        "pass_mark": attempt.pass_mark,
-        "passed": s.passed,
-        "domains": s.domains.iter().map(|d| json!({
-            "domain": d.domain, "correct": d.correct, "total": d.total,
-            "percent": (d.percent * 10.0).round() / 10.0, "verdict": d.verdict,
-        })).collect::<Vec<_>>(),
-        "exam_domains": exam_domains.iter().map(|d| json!({
-            "domain": d.domain, "correct": d.correct, "total": d.total,
-            "percent": (d.percent * 10.0).round() / 10.0, "verdict": d.verdict,
-        })).collect::<Vec<_>>(),
-        "scored": counted.len(),
-        "ability": ability,
-        "unscored": items.len() - counted.len(),
-        "pacing": {
-            "total_time_ms": total_ms,
-            "average_ms": if items.is_empty() { 0 } else { total_ms / items.len() as i64 },
-            "budget_ms_per_question": BUDGET_MS_PER_QUESTION,
-            "over_budget": over,
-        },
-    })
+    result_document(
+        attempt.id,
+        attempt.pass_mark,
+        &scored,
+        equating.map(|e| e.pass_ability),
+    )
 }
 
 /// Attempts the sweeper finalizes in one transaction.

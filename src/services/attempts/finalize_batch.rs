@@ -7,11 +7,11 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 
-use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use uuid::Uuid;
 
+use crate::domain::result::AttemptResult;
 use crate::error::{AppError, AppResult};
 use crate::services::attempts;
 
@@ -23,7 +23,7 @@ const SLOTS: usize = 2;
 struct Job {
     user: Uuid,
     attempt: Uuid,
-    done: oneshot::Sender<AppResult<Value>>,
+    done: oneshot::Sender<AppResult<AttemptResult>>,
 }
 
 /// One per HTTP worker (its loop runs on that worker's runtime and uses that worker's pool).
@@ -41,7 +41,7 @@ impl FinalizeBatcher {
     }
 
     /// Finalizes the learner's attempt (once; a repeated submit gets the stored result).
-    pub async fn finalize(&self, user: Uuid, attempt: Uuid) -> AppResult<Value> {
+    pub async fn finalize(&self, user: Uuid, attempt: Uuid) -> AppResult<AttemptResult> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             actix_web::rt::spawn(run(self.pool.clone(), rx));

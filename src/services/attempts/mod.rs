@@ -17,39 +17,17 @@ mod start;
 
 pub use answer::{answer, viewed, AnswerInput, AnswerOutcome, Feedback};
 pub use assembly::{assemble, assemble_measured, draw, AssemblyReport};
-pub use finalize::{expire_overdue, finalize, finalize_batch, result_json, Equating};
-pub use review::{correct_choices, get, is_correct_for, list, started, AttemptState};
+pub use finalize::{expire_overdue, finalize, finalize_batch};
+pub use review::{get, list, started, AttemptState};
 pub use start::{create_attempt, plan, start, Recipe, StartRequest};
 
 /// The rows the handlers render: an attempt's questions and the list of attempts.
 pub use crate::db::attempts::{AttemptSummary, ItemRow};
 
-/// Answers are accepted this long after the deadline (network latency, clock skew).
-pub const GRACE_SECS: i64 = 5;
-/// The real exam's pacing budget.
-pub const BUDGET_MS_PER_QUESTION: i64 = 120_000;
+pub use crate::domain::attempt::Mode;
+pub use crate::domain::result::BUDGET_MS_PER_QUESTION;
+pub use crate::domain::window::GRACE_SECS;
+
 /// Questions seen within this many days are avoided when others are available.
 pub const RECENT_DAYS: i64 = 14;
 pub const MAX_CUSTOM_COUNT: usize = 200;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Exam,
-    Practice,
-}
-
-impl Mode {
-    pub fn parse(s: &str) -> Option<Mode> {
-        match s {
-            "exam" => Some(Mode::Exam),
-            "practice" => Some(Mode::Practice),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Exam => "exam",
-            Mode::Practice => "practice",
-        }
-    }
-}

@@ -1,14 +1,13 @@
 //! Reading an attempt back: its owner's view of it (finalized as expired on the first read past
 //! its deadline), the list of attempts and what a question's review shows.
 
-use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
+use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::finalize::finalize;
-use super::GRACE_SECS;
 use crate::db::attempts::{self as db, AttemptRow, ItemRow};
+use crate::domain::window::{past_deadline, remaining_seconds};
 use crate::error::{AppError, AppResult};
 
 /// An attempt with its questions, as its owner sees it.
@@ -19,18 +18,11 @@ pub struct AttemptState {
 
 impl AttemptState {
     pub fn remaining_seconds(&self) -> Option<i64> {
-        if self.attempt.status != "in_progress" {
+        if !self.attempt.status.is_open() {
             return Some(0);
         }
-        self.attempt
-            .deadline
-            .map(|d| (d - Utc::now()).num_seconds().max(0))
+        remaining_seconds(self.attempt.deadline, Utc::now())
     }
-}
-
-fn past_deadline(a: &AttemptRow, now: DateTime<Utc>) -> bool {
-    a.deadline
-        .is_some_and(|d| now > d + Duration::seconds(GRACE_SECS))
 }
 
 /// The owner's attempt; one past its deadline is finalized as expired on this first read.
@@ -38,9 +30,9 @@ pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> AppResult<AttemptSta
     let mut conn = pool.acquire().await?;
     let mut attempt = db::get(&mut conn, id, user_id)
         .await?
-        .filter(|a| a.status != "prepared")
+        .filter(|a| a.status.is_visible())
         .ok_or_else(|| AppError::NotFound("no such attempt".into()))?;
-    if attempt.status == "in_progress" && past_deadline(&attempt, Utc::now()) {
+    if attempt.status.is_open() && past_deadline(attempt.deadline, Utc::now()) {
         drop(conn);
         finalize(pool, user_id, id).await?;
         conn = pool.acquire().await?;
@@ -65,24 +57,4 @@ pub async fn started(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> AppRes
 pub async fn list(pool: &PgPool, user_id: Uuid) -> AppResult<Vec<db::AttemptSummary>> {
     let mut conn = pool.acquire().await?;
     Ok(db::list_for_user(&mut conn, user_id, 100).await?)
-}
-
-pub fn is_correct_for(item: &ItemRow) -> bool {
-    item.correct == Some(true)
-}
-
-pub fn correct_choices(item: &ItemRow) -> Vec<String> {
-    correct_ids(&item.options)
-}
-
-pub(super) fn correct_ids(options: &Value) -> Vec<String> {
-    options
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|o| o["correct"].as_bool() == Some(true))
-                .filter_map(|o| o["id"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }

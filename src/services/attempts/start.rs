@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Duration, Utc};
 use rand::seq::SliceRandom;
-use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -14,6 +13,7 @@ use super::review::{started, AttemptState};
 use super::{Mode, MAX_CUSTOM_COUNT};
 use crate::db::attempts::{self as db, Candidate, NewAttempt, PlannedItem};
 use crate::db::catalog;
+use crate::domain::attempt::AttemptSpec;
 use crate::error::{AppError, AppResult, Conflict, FieldError};
 
 /// What a learner asks for.
@@ -76,8 +76,7 @@ async fn recipe(pool: &PgPool, req: &StartRequest) -> AppResult<Recipe> {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        let weights: BTreeMap<String, f64> =
-            serde_json::from_value(bp.domain_weights).unwrap_or_default();
+        let weights = bp.domain_weights;
         let mode = mode.unwrap_or(Mode::Exam);
         let time = match req.time_limit_minutes {
             Some(t) if mode == Mode::Practice && (1..=600).contains(&t) => Some(t as i32),
@@ -177,15 +176,6 @@ async fn recipe(pool: &PgPool, req: &StartRequest) -> AppResult<Recipe> {
     })
 }
 
-fn report_json(r: &AssemblyReport) -> Value {
-    json!({
-        "requested": r.requested,
-        "drawn": r.drawn,
-        "per_domain": r.per_domain,
-        "shortfalls": r.shortfalls.iter().map(|s| json!({"domain": s.domain, "wanted": s.wanted, "available": s.available})).collect::<Vec<_>>(),
-    })
-}
-
 /// Plans the attempt's order and option order.
 pub fn plan(
     mut chosen: Vec<Candidate>,
@@ -231,17 +221,13 @@ pub async fn start(pool: &PgPool, user_id: Uuid, req: StartRequest) -> AppResult
         ));
     }
     let items = plan(chosen, recipe.shuffle_questions, recipe.shuffle_options);
-    let spec = json!({"blueprint": recipe.blueprint, "count": recipe.count, "domains": recipe.weights, "time_limit_minutes": recipe.time_limit_minutes});
-    let id = create_attempt(
-        &mut tx,
-        user_id,
-        &recipe,
-        None,
-        items,
-        spec,
-        report_json(&report),
-    )
-    .await?;
+    let spec = AttemptSpec::Mix {
+        blueprint: recipe.blueprint.clone(),
+        count: recipe.count,
+        domains: recipe.weights.clone(),
+        time_limit_minutes: recipe.time_limit_minutes,
+    };
+    let id = create_attempt(&mut tx, user_id, &recipe, None, items, spec, report).await?;
     if let (Some(blueprint), Mode::Exam) = (recipe.blueprint.as_deref(), recipe.mode) {
         // what readiness would have predicted now: recalibration's evidence once it is finalized
         crate::db::readiness::keep_beliefs(&mut tx, user_id, id, blueprint).await?;
@@ -257,8 +243,8 @@ pub async fn create_attempt(
     recipe: &Recipe,
     cohort_exam_id: Option<Uuid>,
     items: Vec<PlannedItem>,
-    spec: Value,
-    assembly: Value,
+    spec: AttemptSpec,
+    assembly: AssemblyReport,
 ) -> AppResult<Uuid> {
     let id = Uuid::new_v4();
     let deadline = recipe
@@ -269,7 +255,7 @@ pub async fn create_attempt(
         &NewAttempt {
             id,
             user_id,
-            mode: recipe.mode.as_str(),
+            mode: recipe.mode,
             blueprint: recipe.blueprint.as_deref(),
             cohort_exam_id,
             deadline,

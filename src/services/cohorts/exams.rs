@@ -42,7 +42,7 @@ pub async fn schedule(
     let Some(bp) = bp.filter(|_| errors.is_empty()) else {
         return Err(AppError::Validation(errors));
     };
-    let weights = serde_json::from_value(bp.domain_weights).unwrap_or_default();
+    let weights = bp.domain_weights.clone();
     let mut tx = pool.begin().await?;
     let measure = catalog::blueprint_measure(&mut tx, &bp.slug)
         .await?
@@ -89,25 +89,7 @@ pub async fn exams(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<Vec<ExamRow
     Ok(db::exams(&mut conn, id).await?)
 }
 
-/// Where a cohort exam's window stands for one member (their extension counts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    Upcoming,
-    Open,
-    Closed,
-}
-
-impl Window {
-    pub fn at(now: DateTime<Utc>, exam: &ExamRow, extension_minutes: i32) -> Window {
-        if now < exam.opens_at {
-            Window::Upcoming
-        } else if now > exam.closes_at + Duration::minutes(extension_minutes.into()) {
-            Window::Closed
-        } else {
-            Window::Open
-        }
-    }
-}
+pub use crate::domain::window::{deadline, Window};
 
 /// A cohort exam as the caller sees it: the window and their own attempt, if any.
 pub struct ExamView {
@@ -154,22 +136,6 @@ pub(crate) async fn exam_views_in(
         .collect())
 }
 
-/// The deadline of a member's cohort attempt: the earlier of start + limit + extension and
-/// the window's close + extension.
-pub fn deadline(
-    started: DateTime<Utc>,
-    limit_minutes: Option<i32>,
-    closes_at: DateTime<Utc>,
-    extension_minutes: i32,
-) -> DateTime<Utc> {
-    let ext = Duration::minutes(extension_minutes.into());
-    let by_window = closes_at + ext;
-    match limit_minutes {
-        Some(m) => (started + Duration::minutes(m.into()) + ext).min(by_window),
-        None => by_window,
-    }
-}
-
 /// Extra minutes for one member, before or during their attempt.
 pub async fn extend(
     pool: &PgPool,
@@ -197,7 +163,7 @@ pub async fn extend(
     if let Some((attempt, started, limit, status)) =
         db::member_attempt(&mut tx, exam_id, member).await?
     {
-        if status == "in_progress" {
+        if status.is_open() {
             db::set_deadline(
                 &mut tx,
                 attempt,
@@ -224,28 +190,4 @@ pub async fn extensions(
         .await?
         .ok_or_else(|| AppError::NotFound("no such cohort exam".into()))?;
     Ok(db::extensions(&mut conn, exam_id).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadline_is_the_earlier_of_limit_and_window_plus_extension() {
-        let start = Utc::now();
-        let closes = start + Duration::minutes(60);
-        assert_eq!(
-            deadline(start, Some(30), closes, 0),
-            start + Duration::minutes(30)
-        );
-        assert_eq!(deadline(start, Some(90), closes, 0), closes);
-        assert_eq!(
-            deadline(start, Some(90), closes, 15),
-            closes + Duration::minutes(15)
-        );
-        assert_eq!(
-            deadline(start, Some(30), closes, 10),
-            start + Duration::minutes(40)
-        );
-    }
 }

@@ -49,7 +49,7 @@ pub async fn get(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<CohortRow> {
 /// The cohort, if `user` owns it; members get 403, outsiders 404.
 pub async fn owned(pool: &PgPool, user: Uuid, id: Uuid) -> AppResult<CohortRow> {
     let c = get(pool, user, id).await?;
-    if c.owner_id != user {
+    if !c.role_of(user).is_owner() {
         return Err(AppError::Forbidden(
             "only the cohort's owner can do this".into(),
         ));

@@ -2,13 +2,13 @@
 //! items written; no clock running), so that starting only stamps the clock.
 
 use rand::seq::SliceRandom;
-use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::db::attempts::{NewAttempt, PlannedItem};
 use crate::db::catalog;
 use crate::db::cohorts as db;
+use crate::domain::attempt::{AssemblyReport, AttemptSpec};
 use crate::error::AppResult;
 use crate::services::attempts::{plan, Mode, Recipe};
 
@@ -64,15 +64,18 @@ pub(super) async fn prepare(
     let template = NewAttempt {
         id: Uuid::nil(),
         user_id: Uuid::nil(),
-        mode: recipe.mode.as_str(),
+        mode: recipe.mode,
         blueprint: recipe.blueprint.as_deref(),
         cohort_exam_id: Some(exam_id),
         deadline: None,
         pass_mark: recipe.pass_mark,
         scaled: recipe.scaled,
         time_limit_minutes: recipe.time_limit_minutes,
-        spec: json!({"cohort": cohort, "cohort_exam": exam_id}),
-        assembly: json!({"requested": recipe.count, "drawn": recipe.count}),
+        spec: AttemptSpec::Cohort {
+            cohort,
+            cohort_exam: exam_id,
+        },
+        assembly: AssemblyReport::whole(recipe.count),
     };
     Ok(
         crate::db::attempts::insert_prepared(conn, &template, &plans)

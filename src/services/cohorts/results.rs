@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 use super::membership::owned;
 use crate::db::cohorts as db;
+use crate::domain::result::AttemptResult;
 use crate::error::{AppError, AppResult, Conflict};
 
-use crate::db::cohorts::{ExamItemRow, ExamRow, LearnerResultRow};
+use crate::db::cohorts::{CohortRow, ExamItemRow, ExamRow, LearnerResultRow};
 
 pub struct LearnerResult {
     pub row: LearnerResultRow,
@@ -23,6 +24,8 @@ pub struct ItemResult {
 }
 
 pub struct ExamResults {
+    /// The cohort, as the owner check read it.
+    pub cohort: CohortRow,
     pub exam: ExamRow,
     pub learners: Vec<LearnerResult>,
     /// domain → (mean percent over finalized attempts, attempts)
@@ -34,7 +37,7 @@ pub struct ExamResults {
 pub async fn results(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppResult<ExamResults> {
     use crate::domain::itemstats::{analyse, Response};
     use std::collections::{BTreeMap, HashMap};
-    owned(pool, user, id).await?;
+    let cohort = owned(pool, user, id).await?;
     let mut conn = pool.acquire().await?;
     let exam = db::exam(&mut conn, id, exam_id)
         .await?
@@ -47,11 +50,9 @@ pub async fn results(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppR
         .into_iter()
         .map(|row| {
             if let Some(r) = &row.result {
-                for d in r["domains"].as_array().into_iter().flatten() {
-                    let e = domains
-                        .entry(d["domain"].as_str().unwrap_or_default().to_string())
-                        .or_default();
-                    e.0 += d["percent"].as_f64().unwrap_or(0.0);
+                for d in &r.domains {
+                    let e = domains.entry(d.domain.clone()).or_default();
+                    e.0 += d.percent;
                     e.1 += 1;
                 }
             }
@@ -95,19 +96,7 @@ pub async fn results(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppR
     let options: BTreeMap<usize, Vec<String>> = items
         .iter()
         .enumerate()
-        .map(|(i, it)| {
-            (
-                i,
-                it.options
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|o| o["id"].as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )
-        })
+        .map(|(i, it)| (i, it.options.iter().map(|o| o.id.clone()).collect()))
         .collect();
     let stats = analyse(finished.len(), items.len(), &resp, &options);
     let items = items
@@ -116,6 +105,7 @@ pub async fn results(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) -> AppR
         .map(|(item, stat)| ItemResult { item, stat })
         .collect();
     Ok(ExamResults {
+        cohort,
         exam,
         learners,
         domains,
@@ -160,29 +150,27 @@ pub fn results_csv(r: &ExamResults) -> String {
     out.push_str("\r\n");
     for l in &r.learners {
         let res = l.row.result.as_ref();
-        let num = |k: &str| {
-            res.and_then(|v| v.get(k))
-                .map(|x| x.to_string())
-                .unwrap_or_default()
+        // numbers as the stored document writes them (`100.0`, not `100`)
+        let num = |f: fn(&AttemptResult) -> serde_json::Value| {
+            res.map(|r| f(r).to_string()).unwrap_or_default()
         };
         let mut cells = vec![
             csv_field(&l.row.display_name),
             csv_field(&l.row.email),
             l.status.clone(),
-            num("correct"),
-            num("total"),
-            num("percent"),
-            num("scaled_score"),
-            num("passed"),
+            num(|r| r.correct.into()),
+            num(|r| r.total.into()),
+            num(|r| r.percent.into()),
+            num(|r| r.scaled_score.into()),
+            num(|r| r.passed.into()),
             l.time_used_seconds
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
         ];
         for d in &domains {
             let p = res
-                .and_then(|v| v["domains"].as_array())
-                .and_then(|a| a.iter().find(|x| x["domain"] == d.as_str()))
-                .map(|x| x["percent"].to_string())
+                .and_then(|r| r.domains.iter().find(|x| &x.domain == *d))
+                .map(|x| serde_json::Value::from(x.percent).to_string())
                 .unwrap_or_default();
             cells.push(p);
         }
@@ -197,7 +185,7 @@ pub async fn owned_attempt_result(
     pool: &PgPool,
     owner: Uuid,
     attempt: Uuid,
-) -> AppResult<Option<serde_json::Value>> {
+) -> AppResult<Option<AttemptResult>> {
     let mut conn = pool.acquire().await?;
     match db::owned_attempt_result(&mut conn, attempt, owner).await? {
         None => Ok(None),

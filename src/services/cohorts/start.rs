@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use rand::seq::SliceRandom;
-use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -12,6 +11,7 @@ use super::membership::get;
 use super::prepare::cohort_recipe;
 use crate::db::catalog;
 use crate::db::cohorts as db;
+use crate::domain::attempt::{AssemblyReport, AttemptSpec, AttemptStatus};
 use crate::error::{AppError, AppResult, Conflict};
 use crate::services::attempts::{create_attempt, plan};
 
@@ -79,7 +79,7 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
         Window::Open => {}
     }
     if let Some((attempt, _, _, status)) = db::member_attempt(&mut tx, exam_id, user).await? {
-        if status == "prepared" {
+        if status == AttemptStatus::Prepared {
             // prepared since the first look: stamp it
             drop(tx);
             if let Some(a) = stamp_prepared(pool, user, id, exam_id).await? {
@@ -99,7 +99,10 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
     }
     let recipe = cohort_recipe(&bp, &exam, chosen.len());
     let items = plan(chosen, false, exam.shuffle);
-    let spec = json!({"cohort": id, "cohort_exam": exam_id});
+    let spec = AttemptSpec::Cohort {
+        cohort: id,
+        cohort_exam: exam_id,
+    };
     let attempt = match create_attempt(
         &mut tx,
         user,
@@ -107,7 +110,7 @@ async fn start_unprepared(pool: &PgPool, user: Uuid, id: Uuid, exam_id: Uuid) ->
         Some(exam_id),
         items,
         spec,
-        json!({"requested": recipe.count, "drawn": recipe.count}),
+        AssemblyReport::whole(recipe.count),
     )
     .await
     {

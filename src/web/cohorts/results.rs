@@ -109,20 +109,18 @@ async fn results_page(
         .iter()
         .map(|l| {
             let res = l.row.result.as_ref();
-            let get = |k: &str| res.and_then(|v| v.get(k)).cloned();
             LearnerLine {
                 user_id: l.row.user_id,
                 name: l.row.display_name.clone(),
                 email: l.row.email.clone(),
                 status: l.status.replace('_', " "),
-                score: match (get("correct"), get("total")) {
-                    (Some(c), Some(t)) => format!("{c}/{t}"),
-                    _ => "—".into(),
-                },
-                scaled: get("scaled_score")
-                    .map(|s| s.to_string())
+                score: res
+                    .map(|r| format!("{}/{}", r.correct, r.total))
                     .unwrap_or_else(|| "—".into()),
-                passed: get("passed").and_then(|p| p.as_bool()),
+                scaled: res
+                    .map(|r| r.scaled_score.to_string())
+                    .unwrap_or_else(|| "—".into()),
+                passed: res.map(|r| r.passed),
                 time_used: l
                     .time_used_seconds
                     .map(duration)
@@ -135,29 +133,19 @@ async fn results_page(
         .items
         .iter()
         .map(|it| {
-            let correct: Vec<String> = it
-                .item
-                .options
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|o| o["correct"].as_bool() == Some(true))
-                .filter_map(|o| o["id"].as_str().map(String::from))
-                .collect();
+            let correct = crate::domain::attempt::correct_ids(&it.item.options);
             let texts: Vec<(String, String)> = it
                 .item
                 .options
-                .as_array()
-                .into_iter()
-                .flatten()
+                .iter()
                 .enumerate()
                 .map(|(i, o)| {
                     (
-                        o["id"].as_str().unwrap_or_default().to_string(),
+                        o.id.clone(),
                         format!(
                             "{}. {}",
                             (b'A' + (i % 26) as u8) as char,
-                            excerpt(o["text"].as_str().unwrap_or_default(), 60)
+                            excerpt(&o.text, 60)
                         ),
                     )
                 })

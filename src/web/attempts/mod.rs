@@ -4,7 +4,9 @@
 //! change of selection or flag is saved at once through the same form endpoint, the countdown
 //! announces the time left and, at zero, saves the selection on screen before submitting; the
 //! server enforces the deadline (with a grace window for that last save) regardless.
-//! Over 500 lines on purpose: one handler per step of taking an exam, with its page; one flow.
+//! The finalized attempt's pages (result, review) are in [`result`].
+
+mod result;
 
 use std::collections::BTreeMap;
 
@@ -15,11 +17,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::SessionView;
-use super::{render, render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
+use super::{render_form, see_other, Csrf, CsrfOnly, PageError, PageUser};
 use crate::error::AppError;
 use crate::services::attempts::{self as svc, AnswerInput, ItemRow, StartRequest};
 use crate::services::catalog::{self, BlueprintRow};
-use crate::services::results::{self, AttemptResult, ReviewQuestion};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -29,8 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/attempts/{id}/answer", web::post().to(answer))
         .route("/attempts/{id}/submit", web::get().to(confirm_submit))
         .route("/attempts/{id}/submit", web::post().to(submit))
-        .route("/attempts/{id}/result", web::get().to(result))
-        .route("/attempts/{id}/review", web::get().to(review));
+        .route("/attempts/{id}/result", web::get().to(result::result))
+        .route("/attempts/{id}/review", web::get().to(result::review));
 }
 
 #[derive(Template)]
@@ -180,17 +181,10 @@ fn option_views(item: &ItemRow, reveal: bool) -> Vec<OptionView> {
             let o = item.option(id);
             OptionView {
                 id: id.clone(),
-                text: o
-                    .and_then(|o| o["text"].as_str())
-                    .unwrap_or_default()
-                    .into(),
+                text: o.map(|o| o.text.clone()).unwrap_or_default(),
                 checked: item.choices.contains(id),
-                correct: reveal.then(|| o.and_then(|o| o["correct"].as_bool()).unwrap_or(false)),
-                rationale: reveal.then(|| {
-                    o.and_then(|o| o["rationale"].as_str())
-                        .unwrap_or_default()
-                        .into()
-                }),
+                correct: reveal.then(|| o.is_some_and(|o| o.correct)),
+                rationale: reveal.then(|| o.map(|o| o.rationale.clone()).unwrap_or_default()),
             }
         })
         .collect()
@@ -209,7 +203,7 @@ async fn take(
     q: web::Query<TakeQuery>,
 ) -> Result<HttpResponse, PageError> {
     let s = svc::get(&state.pool, user.0.id, *id).await?;
-    if s.attempt.status != "in_progress" {
+    if !s.attempt.status.is_open() {
         return Ok(see_other(format!("/attempts/{}/result", *id)));
     }
     let total = s.items.len() as i32;
@@ -219,7 +213,7 @@ async fn take(
     };
     svc::viewed(&state.pool, user.0.id, *id, position).await?;
     // practice mode reveals only the answered question on screen
-    let reveal = s.attempt.mode == "practice" && !item.choices.is_empty();
+    let reveal = s.attempt.mode.shows_feedback() && !item.choices.is_empty();
     let feedback = reveal.then(|| (item.correct == Some(true), item.explanation.clone()));
     let remaining = s
         .remaining_seconds()
@@ -229,10 +223,10 @@ async fn take(
         user: Some(user.0),
         csrf: csrf.token.clone(),
         attempt_id: *id,
-        mode: s.attempt.mode.clone(),
+        mode: s.attempt.mode.as_str().into(),
         position,
         total,
-        kind: item.kind.clone(),
+        kind: item.kind.as_str().into(),
         stem: item.stem.clone(),
         options: option_views(item, reveal),
         flagged: item.flagged,
@@ -250,7 +244,7 @@ async fn take(
         remaining,
         feedback,
         answered: s.items.iter().filter(|i| !i.choices.is_empty()).count(),
-        feedback_pending: s.attempt.mode == "practice" && item.choices.is_empty(),
+        feedback_pending: s.attempt.mode.shows_feedback() && item.choices.is_empty(),
     };
     render_form(StatusCode::OK, &csrf, &page)
 }
@@ -347,7 +341,7 @@ async fn confirm_submit(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, PageError> {
     let s = svc::get(&state.pool, user.0.id, *id).await?;
-    if s.attempt.status != "in_progress" {
+    if !s.attempt.status.is_open() {
         return Ok(see_other(format!("/attempts/{}/result", *id)));
     }
     let page = SubmitPage {
@@ -387,140 +381,4 @@ async fn submit(
     csrf.verify(&form.csrf_token)?;
     state.finals.finalize(user.0.id, *id).await?;
     Ok(see_other(format!("/attempts/{}/result", *id)))
-}
-
-pub struct Bar {
-    pub label: String,
-    pub y: i32,
-    pub width: f64,
-    pub percent: f64,
-    pub meets: bool,
-    pub detail: String,
-}
-
-/// Horizontal bars, one per domain, 0–100 % over 300 px, with the pass line.
-pub fn domain_bars(r: &AttemptResult) -> Vec<Bar> {
-    r.domains
-        .iter()
-        .enumerate()
-        .map(|(i, d)| Bar {
-            label: d.domain.clone(),
-            y: 10 + i as i32 * 34,
-            width: (d.percent * 3.0).max(1.0),
-            percent: d.percent,
-            meets: d.verdict == crate::domain::scoring::MEETS,
-            detail: format!("{}/{}", d.correct, d.total),
-        })
-        .collect()
-}
-
-/// Where the pass mark lies on the 0–100 % axis (720 scaled = 68.9 %).
-pub fn pass_x(pass_mark: i32) -> f64 {
-    120.0 + ((pass_mark - 100) as f64 / 900.0 * 100.0) * 3.0
-}
-
-#[derive(Template)]
-#[template(path = "attempt_result.html")]
-struct ResultPage {
-    user: Option<SessionView>,
-    attempt_id: Uuid,
-    status: String,
-    r: AttemptResult,
-    /// (exam-guide domain, score, verdict), in the guide's order
-    exam_rows: Vec<(String, String, String)>,
-    /// "50 scored, 15 unscored" when some questions did not count
-    unscored_note: Option<String>,
-    bars: Vec<Bar>,
-    chart_height: i32,
-    pass_line_x: f64,
-    avg_seconds: i64,
-}
-
-async fn result(
-    state: web::Data<AppState>,
-    user: PageUser,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, PageError> {
-    let s = svc::get(&state.pool, user.0.id, *id).await?;
-    let Some(stored) = s.attempt.result.clone() else {
-        return Ok(see_other(format!("/attempts/{}?q=1", *id)));
-    };
-    let r = results::parse_result(stored)?;
-    let bars = domain_bars(&r);
-    let names: std::collections::HashMap<String, String> =
-        crate::services::catalog::exam_domains(&state.pool)
-            .await?
-            .into_iter()
-            .map(|d| (d.slug, d.name))
-            .collect();
-    let exam_rows = r
-        .exam_domains
-        .iter()
-        .map(|d| {
-            (
-                names
-                    .get(&d.domain)
-                    .cloned()
-                    .unwrap_or_else(|| d.domain.clone()),
-                format!("{}/{} ({}%)", d.correct, d.total, d.percent),
-                d.verdict.clone(),
-            )
-        })
-        .collect();
-    let unscored_note = r.unscored.filter(|u| *u > 0).map(|u| {
-        format!(
-            "{} scored questions counted; {u} unscored ones did not, as on the real exam.",
-            r.scored.unwrap_or(r.total)
-        )
-    });
-    let page = ResultPage {
-        user: Some(user.0),
-        attempt_id: *id,
-        exam_rows,
-        unscored_note,
-        status: s.attempt.status.clone(),
-        chart_height: 20 + bars.len() as i32 * 34,
-        pass_line_x: pass_x(r.pass_mark),
-        avg_seconds: r.pacing.average_ms / 1000,
-        bars,
-        r,
-    };
-    render(StatusCode::OK, &page)
-}
-
-#[derive(Deserialize)]
-struct ReviewQuery {
-    filter: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "attempt_review.html")]
-struct ReviewPage {
-    user: Option<SessionView>,
-    attempt_id: Uuid,
-    filter: String,
-    items: Vec<ReviewQuestion>,
-}
-
-async fn review(
-    state: web::Data<AppState>,
-    user: PageUser,
-    id: web::Path<Uuid>,
-    q: web::Query<ReviewQuery>,
-) -> Result<HttpResponse, PageError> {
-    let s = svc::get(&state.pool, user.0.id, *id).await?;
-    if s.attempt.result.is_none() {
-        return Ok(see_other(format!("/attempts/{}?q=1", *id)));
-    }
-    let filter = q.filter.clone().filter(|f| f == "wrong" || f == "flagged");
-    let items = results::review_questions(&s.items, filter.as_deref());
-    render(
-        StatusCode::OK,
-        &ReviewPage {
-            user: Some(user.0),
-            attempt_id: *id,
-            filter: filter.unwrap_or_default(),
-            items,
-        },
-    )
 }
