@@ -111,6 +111,9 @@ pub async fn run(pool: &PgPool) -> AppResult<Report> {
             Verdict::Wait => report.waiting += 1,
         }
     }
+    if !report.promoted.is_empty() {
+        crate::db::catalog::refresh_bank_cells(&mut tx).await?;
+    }
     report.pass_abilities = refresh_pass_abilities(&mut tx).await?;
     tx.commit().await?;
     Ok(report)
