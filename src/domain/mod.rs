@@ -2,6 +2,7 @@
 
 pub mod assembly;
 pub mod calibration;
+pub mod distribution;
 pub mod equating;
 pub mod gift;
 pub mod itemstats;
