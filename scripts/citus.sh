@@ -71,7 +71,10 @@ up() {
   for i in 0 1 2; do
     # pg.sh initdb's on first use and starts; the options are the server's command line, so
     # they win over postgresql.auto.conf (Citus writes ssl = on there)
-    PG_OPTS="-c shared_preload_libraries=citus -c citus.shard_count=48 -c timezone=UTC -c max_prepared_transactions=200 ${CITUS_PG_OPTS:-}" \
+    # database propagation: a CREATE DATABASE on the coordinator (the tests' database per
+    # test) creates it on the workers too; the stat counters count single- and multi-shard
+    # executions (tests/api/citus.rs)
+    PG_OPTS="-c shared_preload_libraries=citus -c citus.shard_count=48 -c timezone=UTC -c max_prepared_transactions=200 -c citus.enable_create_database_propagation=on -c citus.enable_stat_counters=on ${CITUS_PG_OPTS:-}" \
       PG_FSYNC="${PG_FSYNC:-on}" "$here/pg.sh" start "$dir/${names[$i]}" "${ports[$i]}" 2>/dev/null \
       || { echo "citus.sh: ${names[$i]} did not start; see $dir/${names[$i]}/postgres.log" >&2; exit 1; }
   done
