@@ -82,7 +82,7 @@ pub fn placement_of(table: &str) -> Option<Placement> {
 
 /// The tables of the database that the classification does not name (an error: nothing is
 /// distributed until each has a place).
-pub fn unclassified<'a>(tables: &'a [String]) -> Vec<&'a str> {
+pub fn unclassified(tables: &[String]) -> Vec<&str> {
     tables
         .iter()
         .map(String::as_str)
