@@ -20,7 +20,8 @@
 # Citus is not packaged for this Debian: when citus.so is missing, `up` builds it from
 # ../shared/citus/install.sh (5-8 minutes). That may upgrade the postgresql-15 package, and
 # clusters already running from the old binaries then fail to load extensions until they are
-# restarted: run `up` (or the installer) before starting other clusters.
+# restarted: run `up` (or the installer) before starting other clusters. CITUS_INSTALLER names
+# another copy of install.sh.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -53,7 +54,7 @@ install_citus() {
   local libdir
   libdir="$("${PG_BIN:+$PG_BIN/}pg_config" --pkglibdir 2>/dev/null || pg_config --pkglibdir)"
   [ -f "$libdir/citus.so" ] && return 0
-  local installer="$root/../shared/citus/install.sh"
+  local installer="${CITUS_INSTALLER:-$root/../shared/citus/install.sh}"
   if [ ! -x "$installer" ] && [ ! -f "$installer" ]; then
     echo "citus.sh: citus.so is not in $libdir and $installer is missing" >&2
     exit 1
@@ -128,5 +129,5 @@ case "$cmd" in
   down) down ;;
   status) status ;;
   url) url ;;
-  *) sed -n '2,23p' "$0"; exit 2 ;;
+  *) sed -n '2,24p' "$0"; exit 2 ;;
 esac

@@ -4,6 +4,10 @@
 //! (`citus.enable_create_database_propagation`), and this creates the extension in the new
 //! database on every node, registers the nodes in it (node metadata is per database), and runs
 //! `exambank citus-distribute`'s service. Unset, nothing changes: plain PostgreSQL.
+//!
+//! sqlx's cleanup cannot drop a test's database while the workers' Citus maintenance daemons
+//! are connected to it: on a cluster the test databases stay until `scripts/citus.sh down`
+//! (`.ci/run` uses a fresh cluster).
 
 use std::str::FromStr;
 
