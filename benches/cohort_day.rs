@@ -547,6 +547,11 @@ async fn run(label: &str, bin: &str, n: usize, think: Duration) {
         .execute(&pool)
         .await
         .unwrap();
+    // every account has its learner lock row (db::users::insert writes it with the account)
+    sqlx::query("INSERT INTO learner_locks (user_id) SELECT id FROM users ON CONFLICT DO NOTHING")
+        .execute(&pool)
+        .await
+        .unwrap();
     let owner = exambank::auth::tokens::issue_access(&secret, owner_id, Role::Instructor).unwrap();
     let mut learners: Vec<Learner> = ids
         .iter()

@@ -144,6 +144,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::CitusDistribute(db) => {
+            crate::telemetry::init(LogFormat::Pretty);
+            let pool = connect(&db).await?;
+            let r = crate::services::citus::distribute(&pool).await?;
+            println!(
+                "citus {} with {} workers: {} tables placed now, {} already; {} foreign keys re-added",
+                r.citus_version,
+                r.workers,
+                r.created.len(),
+                r.already.len(),
+                r.foreign_keys
+            );
+            for f in &r.functions_created {
+                println!("delegated {f}");
+            }
+            for f in &r.functions_already {
+                println!("already delegated {f}");
+            }
+            for (table, kind, group, shards) in &r.shards {
+                println!("  {table}: {kind}, co-location {group}, {shards} shard(s)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi => {
             println!("{}", crate::api::openapi().to_pretty_json()?);
             Ok(ExitCode::SUCCESS)

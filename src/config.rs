@@ -40,6 +40,11 @@ pub enum Command {
     /// pilot versions, and refresh each blueprint's pass ability (docs/measurement.md). The
     /// server also does this every EXAMBANK_CALIBRATE_INTERVAL_SECS.
     Calibrate(DbArgs),
+    /// On a Citus coordinator (the extension created, the coordinator and the workers
+    /// registered, every migration applied): make the bank, accounts and cohorts reference
+    /// tables, distribute the learners' tables by user_id in one co-location group, and
+    /// delegate save_answer to the learner's worker (docs/scaling.md). Idempotent.
+    CitusDistribute(DbArgs),
     /// Print the OpenAPI document (regenerate openapi/openapi.json with it).
     Openapi,
 }

@@ -105,7 +105,9 @@ pub async fn promote(conn: &mut PgConnection, question: Uuid, version: i32) -> s
     .bind(version)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE questions SET pilot = false WHERE id = $1 AND current_version = $2")
+    sqlx::query(
+        "UPDATE questions SET pilot = false, updated_at = now() WHERE id = $1 AND current_version = $2",
+    )
         .bind(question)
         .bind(version)
         .execute(conn)

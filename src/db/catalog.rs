@@ -263,3 +263,32 @@ pub async fn blueprint_measures(
             .await?;
     Ok(rows.into_iter().map(|r| (r.slug, r.m)).collect())
 }
+
+/// Recounts `bank_cells` from `questions`: every (topic area, exam domain) cell's current,
+/// unretired questions, ordinary and pilot; cells that emptied go to zero. Called at the end
+/// of every transaction that writes the bank (seeding, authoring, import, retiring,
+/// calibration). It replaces a row trigger, which a Citus reference table cannot have
+/// (docs/scaling.md §1.4); milliseconds on a 50,000-question bank, and these paths are rare.
+pub async fn refresh_bank_cells(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO bank_cells (domain, exam_domain, operational, pilot)
+         SELECT domain, exam_domain, (count(*) FILTER (WHERE NOT pilot))::int, (count(*) FILTER (WHERE pilot))::int
+           FROM questions WHERE retired_at IS NULL AND exam_domain IS NOT NULL
+          GROUP BY domain, exam_domain
+         ON CONFLICT (domain, exam_domain) DO UPDATE
+            SET operational = EXCLUDED.operational, pilot = EXCLUDED.pilot
+          WHERE (bank_cells.operational, bank_cells.pilot) IS DISTINCT FROM (EXCLUDED.operational, EXCLUDED.pilot)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE bank_cells b SET operational = 0, pilot = 0
+          WHERE (b.operational <> 0 OR b.pilot <> 0)
+            AND NOT EXISTS (SELECT 1 FROM questions q
+                             WHERE q.domain = b.domain AND q.exam_domain = b.exam_domain
+                               AND q.retired_at IS NULL)",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -23,12 +23,14 @@ pub async fn claim(
     body_hash: &[u8],
     ttl_hours: i64,
 ) -> sqlx::Result<bool> {
+    // EXCLUDED.…, not now(): Citus refuses volatile functions in the DO UPDATE of a distributed
+    // (or reference) table (docs/scaling.md §7); the inserted row carries the same now()
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (scope, key, path, body_hash) VALUES ($1, $2, $3, $4)
          ON CONFLICT (scope, key) DO UPDATE
             SET path = EXCLUDED.path, body_hash = EXCLUDED.body_hash, status = NULL,
-                content_type = NULL, location = NULL, body = NULL, created_at = now()
-            WHERE idempotency_keys.created_at < now() - make_interval(hours => $5::int)
+                content_type = NULL, location = NULL, body = NULL, created_at = EXCLUDED.created_at
+            WHERE idempotency_keys.created_at < EXCLUDED.created_at - make_interval(hours => $5::int)
          RETURNING 1",
     )
     .bind(scope)

@@ -5,6 +5,7 @@
 pub mod attempts;
 pub mod calibration;
 pub mod catalog;
+pub mod citus;
 pub mod cohorts;
 pub mod idempotency;
 pub mod mastery;

@@ -44,28 +44,56 @@ pub async fn discard_unused(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Res
     Ok(r.rows_affected())
 }
 
-/// The account of a link that can still be used (does not consume it).
-pub async fn find_live(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<ResetTarget>> {
-    sqlx::query_as::<_, ResetTarget>(
-        "SELECT r.user_id, u.email::text AS email, r.expires_at
+/// The account of a link that can still be used (does not consume it). `user` is the user
+/// the link's token names; `None` for a link issued before tokens named their user.
+pub async fn find_live(
+    conn: &mut PgConnection,
+    user: Option<Uuid>,
+    hash: &[u8],
+) -> sqlx::Result<Option<ResetTarget>> {
+    const SELECT: &str = "SELECT r.user_id, u.email::text AS email, r.expires_at
          FROM password_resets r JOIN users u ON u.id = r.user_id
-         WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now()",
-    )
-    .bind(hash)
-    .fetch_optional(conn)
-    .await
+         WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now()";
+    match user {
+        Some(user) => {
+            sqlx::query_as::<_, ResetTarget>(&format!("{SELECT} AND r.user_id = $2"))
+                .bind(hash)
+                .bind(user)
+                .fetch_optional(conn)
+                .await
+        }
+        None => {
+            sqlx::query_as::<_, ResetTarget>(SELECT)
+                .bind(hash)
+                .fetch_optional(conn)
+                .await
+        }
+    }
 }
 
 /// Marks a live link used, atomically: of two concurrent uses exactly one gets the user id.
-pub async fn consume(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar::<_, Uuid>(
-        "UPDATE password_resets SET used_at = now()
-         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-         RETURNING user_id",
-    )
-    .bind(hash)
-    .fetch_optional(conn)
-    .await
+pub async fn consume(
+    conn: &mut PgConnection,
+    user: Option<Uuid>,
+    hash: &[u8],
+) -> sqlx::Result<Option<Uuid>> {
+    const UPDATE: &str = "UPDATE password_resets SET used_at = now()
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()";
+    match user {
+        Some(user) => {
+            sqlx::query_scalar::<_, Uuid>(&format!("{UPDATE} AND user_id = $2 RETURNING user_id"))
+                .bind(hash)
+                .bind(user)
+                .fetch_optional(conn)
+                .await
+        }
+        None => {
+            sqlx::query_scalar::<_, Uuid>(&format!("{UPDATE} RETURNING user_id"))
+                .bind(hash)
+                .fetch_optional(conn)
+                .await
+        }
+    }
 }
 
 /// Locks the account's row (issuing links for one user serialises) and returns its email.

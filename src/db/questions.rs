@@ -94,9 +94,14 @@ pub async fn insert(
     created_by: Option<Uuid>,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::new_v4();
+    // exam_domain and pilot are the current version's (written here, not by a trigger:
+    // docs/scaling.md §1.4); the sample key comes from here too, so that every copy of the
+    // row agrees when `questions` is a Citus reference table
+    let sample_key: f64 = rand::random();
     sqlx::query!(
-        r#"INSERT INTO questions (id, slug, domain, current_version, kind, difficulty, tags, stem, origin, created_by)
-           VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9)"#,
+        r#"INSERT INTO questions (id, slug, domain, current_version, kind, difficulty, tags, stem, origin, created_by,
+                                 exam_domain, pilot, sample_key)
+           VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, false, $11)"#,
         id,
         slug,
         draft.domain,
@@ -105,7 +110,9 @@ pub async fn insert(
         &draft.tags,
         draft.stem,
         origin,
-        created_by
+        created_by,
+        draft.exam_domain,
+        sample_key
     )
     .execute(&mut *conn)
     .await?;
@@ -130,7 +137,8 @@ async fn set_tags(conn: &mut PgConnection, id: Uuid, tags: &[String]) -> sqlx::R
     Ok(())
 }
 
-/// Appends a version and makes it current (and un-retires the question).
+/// Appends a version and makes it current (and un-retires the question). The new version is
+/// operational until [`mark_pilot`] says otherwise.
 pub async fn add_version(
     conn: &mut PgConnection,
     id: Uuid,
@@ -139,14 +147,16 @@ pub async fn add_version(
 ) -> sqlx::Result<i32> {
     let version = sqlx::query_scalar!(
         r#"UPDATE questions SET current_version = current_version + 1, domain = $2, kind = $3,
-                  difficulty = $4, tags = $5, stem = $6, retired_at = NULL
+                  difficulty = $4, tags = $5, stem = $6, retired_at = NULL, exam_domain = $7,
+                  pilot = false, updated_at = now()
            WHERE id = $1 RETURNING current_version"#,
         id,
         draft.domain,
         draft.kind,
         draft.difficulty as i16,
         &draft.tags,
-        draft.stem
+        draft.stem,
+        draft.exam_domain
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -155,14 +165,24 @@ pub async fn add_version(
     Ok(version)
 }
 
+/// Retires (keeping the first retirement's time) or un-retires a question. Two statements, so
+/// that no SET mixes now() with a column: Citus refuses that on its tables.
 pub async fn set_retired(conn: &mut PgConnection, id: Uuid, retired: bool) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE questions SET retired_at = CASE WHEN $2 THEN coalesce(retired_at, now()) ELSE NULL END WHERE id = $1",
-        id,
-        retired
-    )
-    .execute(conn)
-    .await?;
+    if retired {
+        sqlx::query!(
+            "UPDATE questions SET retired_at = now(), updated_at = now() WHERE id = $1 AND retired_at IS NULL",
+            id
+        )
+        .execute(conn)
+        .await?;
+    } else {
+        sqlx::query!(
+            "UPDATE questions SET retired_at = NULL, updated_at = now() WHERE id = $1",
+            id
+        )
+        .execute(conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -172,7 +192,7 @@ pub async fn retire_seed_questions_except(
     keep: &[String],
 ) -> sqlx::Result<u64> {
     let r = sqlx::query!(
-        "UPDATE questions SET retired_at = now() WHERE origin = 'seed' AND retired_at IS NULL AND NOT (slug = ANY($1))",
+        "UPDATE questions SET retired_at = now(), updated_at = now() WHERE origin = 'seed' AND retired_at IS NULL AND NOT (slug = ANY($1))",
         keep
     )
     .execute(conn)
@@ -390,7 +410,9 @@ pub async fn mark_pilot(conn: &mut PgConnection, id: Uuid, version: i32) -> sqlx
     .bind(version)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE questions SET pilot = true WHERE id = $1 AND current_version = $2")
+    sqlx::query(
+        "UPDATE questions SET pilot = true, updated_at = now() WHERE id = $1 AND current_version = $2",
+    )
         .bind(id)
         .bind(version)
         .execute(conn)

@@ -35,22 +35,42 @@ pub async fn insert(
 }
 
 /// Locks the token's row for the rest of the transaction (concurrent refreshes serialise).
+/// `user` is the user the token names (then the row is found on that user's shard when the
+/// table is distributed); `None` for a token issued before tokens named their user.
 pub async fn find_for_update(
     conn: &mut PgConnection,
+    user: Option<Uuid>,
     hash: &[u8],
 ) -> sqlx::Result<Option<RefreshRow>> {
-    sqlx::query_as!(
-        RefreshRow,
-        "SELECT id, user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
-        hash
-    )
-    .fetch_optional(conn)
-    .await
+    match user {
+        Some(user) => {
+            sqlx::query_as!(
+                RefreshRow,
+                "SELECT id, user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens
+              WHERE user_id = $1 AND token_hash = $2 FOR UPDATE",
+                user,
+                hash
+            )
+            .fetch_optional(conn)
+            .await
+        }
+        None => {
+            sqlx::query_as!(
+                RefreshRow,
+                "SELECT id, user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens
+              WHERE token_hash = $1 FOR UPDATE",
+                hash
+            )
+            .fetch_optional(conn)
+            .await
+        }
+    }
 }
 
-pub async fn mark_used(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+pub async fn mark_used(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE refresh_tokens SET used_at = now() WHERE id = $1",
+        "UPDATE refresh_tokens SET used_at = now() WHERE user_id = $1 AND id = $2",
+        user_id,
         id
     )
     .execute(conn)
@@ -58,9 +78,16 @@ pub async fn mark_used(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn revoke_family(conn: &mut PgConnection, family_id: Uuid) -> sqlx::Result<u64> {
+/// Revokes a login family (a family belongs to one user).
+pub async fn revoke_family(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    family_id: Uuid,
+) -> sqlx::Result<u64> {
     let r = sqlx::query!(
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+        "UPDATE refresh_tokens SET revoked_at = now()
+          WHERE user_id = $1 AND family_id = $2 AND revoked_at IS NULL",
+        user_id,
         family_id
     )
     .execute(conn)

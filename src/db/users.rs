@@ -12,7 +12,8 @@ pub struct UserRow {
     pub password_hash: String,
 }
 
-/// Inserts an account; `Ok(None)` when the email is taken.
+/// Inserts an account and its learner lock row (`learner_locks`, docs/scaling.md §3.3);
+/// `Ok(None)` when the email is taken. Run it in a transaction: the two rows go together.
 pub async fn insert(
     conn: &mut PgConnection,
     email: &str,
@@ -20,7 +21,7 @@ pub async fn insert(
     role: &str,
     password_hash: &str,
 ) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as!(
+    let user = sqlx::query_as!(
         UserRow,
         r#"INSERT INTO users (id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (email) DO NOTHING
@@ -31,8 +32,15 @@ pub async fn insert(
         role,
         password_hash
     )
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(u) = &user {
+        sqlx::query("INSERT INTO learner_locks (user_id) VALUES ($1)")
+            .bind(u.id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(user)
 }
 
 pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserRow>> {
@@ -62,7 +70,7 @@ pub async fn set_role(
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"UPDATE users SET role = $2 WHERE id = $1
+        r#"UPDATE users SET role = $2, updated_at = now() WHERE id = $1
            RETURNING id, email::text AS "email!", display_name, role, password_hash"#,
         id,
         role
@@ -73,7 +81,7 @@ pub async fn set_role(
 
 pub async fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
         id,
         hash
     )
@@ -84,7 +92,7 @@ pub async fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) ->
 
 /// Sets the display name; `false` when there is no such user. (Runtime-checked query.)
 pub async fn set_display_name(conn: &mut PgConnection, id: Uuid, name: &str) -> sqlx::Result<bool> {
-    let r = sqlx::query("UPDATE users SET display_name = $2 WHERE id = $1")
+    let r = sqlx::query("UPDATE users SET display_name = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(name)
         .execute(conn)

@@ -30,26 +30,53 @@ pub async fn insert(
     Ok(())
 }
 
-/// The live session's user (not revoked, not expired).
-pub async fn find_user(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<Option<SessionUser>> {
-    sqlx::query_as!(
-        SessionUser,
-        r#"SELECT u.id AS user_id, u.email::text AS "email!", u.display_name, u.role
-           FROM web_sessions s JOIN users u ON u.id = s.user_id
-           WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()"#,
-        hash
-    )
-    .fetch_optional(conn)
-    .await
+/// The live session's user (not revoked, not expired). `user` is the user the cookie's token
+/// names; `None` for a token issued before tokens named their user (found by hash alone).
+pub async fn find_user(
+    conn: &mut PgConnection,
+    user: Option<Uuid>,
+    hash: &[u8],
+) -> sqlx::Result<Option<SessionUser>> {
+    match user {
+        Some(user) => sqlx::query_as!(
+            SessionUser,
+            r#"SELECT u.id AS user_id, u.email::text AS "email!", u.display_name, u.role
+               FROM web_sessions s JOIN users u ON u.id = s.user_id
+               WHERE s.user_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > now()"#,
+            user,
+            hash
+        )
+        .fetch_optional(conn)
+        .await,
+        None => sqlx::query_as!(
+            SessionUser,
+            r#"SELECT u.id AS user_id, u.email::text AS "email!", u.display_name, u.role
+               FROM web_sessions s JOIN users u ON u.id = s.user_id
+               WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()"#,
+            hash
+        )
+        .fetch_optional(conn)
+        .await,
+    }
 }
 
-pub async fn revoke(conn: &mut PgConnection, hash: &[u8]) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE web_sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL",
-        hash
-    )
-    .execute(conn)
-    .await?;
+pub async fn revoke(conn: &mut PgConnection, user: Option<Uuid>, hash: &[u8]) -> sqlx::Result<()> {
+    match user {
+        Some(user) => sqlx::query!(
+            "UPDATE web_sessions SET revoked_at = now()
+              WHERE user_id = $1 AND token_hash = $2 AND revoked_at IS NULL",
+            user,
+            hash
+        )
+        .execute(conn)
+        .await?,
+        None => sqlx::query!(
+            "UPDATE web_sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL",
+            hash
+        )
+        .execute(conn)
+        .await?,
+    };
     Ok(())
 }
 

@@ -5,6 +5,7 @@ pub mod assembly;
 pub mod attempt;
 pub mod calibration;
 pub mod cohort;
+pub mod distribution;
 pub mod equating;
 pub mod gift;
 pub mod itemstats;

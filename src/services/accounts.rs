@@ -42,15 +42,17 @@ pub fn validate(input: &NewAccount) -> Result<(Email, String), AppError> {
 pub async fn create(pool: &PgPool, input: NewAccount) -> AppResult<UserRow> {
     let (email, name) = validate(&input)?;
     let hash = password::hash(input.password).await?;
-    let mut conn = pool.acquire().await?;
-    users::insert(&mut conn, email.as_str(), &name, input.role.as_str(), &hash)
+    let mut tx = pool.begin().await?;
+    let user = users::insert(&mut tx, email.as_str(), &name, input.role.as_str(), &hash)
         .await?
         .ok_or_else(|| {
             AppError::conflict(
                 Conflict::EmailTaken,
                 "an account with this email already exists",
             )
-        })
+        })?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// `exambank create-user`: [`create`], with a refusal told in one line.

@@ -113,6 +113,9 @@ pub async fn run(pool: &PgPool) -> AppResult<Report> {
             Verdict::Wait => report.waiting += 1,
         }
     }
+    if !report.promoted.is_empty() {
+        crate::db::catalog::refresh_bank_cells(&mut tx).await?;
+    }
     report.pass_abilities = refresh_pass_abilities(&mut tx).await?;
     report.readiness = crate::services::learning::recalibrate_readiness(&mut tx).await?;
     tx.commit().await?;

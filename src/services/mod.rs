@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod attempts;
 pub mod calibration;
 pub mod catalog;
+pub mod citus;
 pub mod cohort_views;
 pub mod cohorts;
 pub mod idempotency;

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::auth::{password, random_token, tokens};
+use crate::auth::{keyed_token, password, token_user, tokens};
 use crate::db::password_resets::{self, ResetTarget};
 use crate::db::users::{self, UserRow};
 use crate::domain::user::Role;
@@ -33,7 +33,8 @@ fn invalid() -> AppError {
 }
 
 fn hash_of(token: &str) -> AppResult<Vec<u8>> {
-    // tokens are 43 characters; anything far off is not one of ours
+    // tokens are 76 characters (43 before they named their user); anything far off is not
+    // one of ours
     if token.is_empty() || token.len() > 128 {
         return Err(invalid());
     }
@@ -46,7 +47,7 @@ async fn issue(
     issued_by: Option<Uuid>,
     ttl_minutes: i64,
 ) -> AppResult<IssuedLink> {
-    let token = random_token();
+    let token = keyed_token(user_id);
     let expires_at = Utc::now() + Duration::minutes(ttl_minutes.max(1));
     let mut tx = pool.begin().await?;
     // issuing links for one user serialises, so exactly the newest stays usable
@@ -97,7 +98,7 @@ pub async fn issue_cli(pool: &PgPool, email: &str, ttl_minutes: i64) -> anyhow::
 pub async fn check(pool: &PgPool, token: &str) -> AppResult<ResetTarget> {
     let hash = hash_of(token)?;
     let mut conn = pool.acquire().await?;
-    password_resets::find_live(&mut conn, &hash)
+    password_resets::find_live(&mut conn, token_user(token), &hash)
         .await?
         .ok_or_else(invalid)
 }
@@ -121,7 +122,7 @@ pub async fn redeem(
     let hash = password::hash(new).await?;
     let mut tx = pool.begin().await?;
     // of two concurrent uses, only one gets the row
-    let user_id = password_resets::consume(&mut tx, &hash_of(token)?)
+    let user_id = password_resets::consume(&mut tx, token_user(token), &hash_of(token)?)
         .await?
         .ok_or_else(invalid)?;
     users::set_password_hash(&mut tx, user_id, &hash).await?;

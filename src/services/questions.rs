@@ -117,6 +117,7 @@ pub async fn create(
     )
     .await?;
     db::mark_pilot(&mut tx, id, 1).await?;
+    crate::db::catalog::refresh_bank_cells(&mut tx).await?;
     let row = db::get_current(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound("no such question".into()))?;
@@ -150,6 +151,7 @@ pub async fn update(
     if draft_of(&current).content_hash() != draft.content_hash() || current.retired {
         let v = db::add_version(&mut tx, id, &draft, Some(author)).await?;
         db::mark_pilot(&mut tx, id, v).await?;
+        crate::db::catalog::refresh_bank_cells(&mut tx).await?;
     }
     let row = db::get_current(&mut tx, id)
         .await?
@@ -161,11 +163,13 @@ pub async fn update(
 /// Hides the question from new exams; attempts that use it are unaffected.
 pub async fn retire(pool: &PgPool, author: Uuid, id: Uuid) -> AppResult<()> {
     require_role(pool, author, AUTHORS).await?;
-    let mut conn = pool.acquire().await?;
-    db::get_current(&mut conn, id)
+    let mut tx = pool.begin().await?;
+    db::get_current(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound("no such question".into()))?;
-    db::set_retired(&mut conn, id, true).await?;
+    db::set_retired(&mut tx, id, true).await?;
+    crate::db::catalog::refresh_bank_cells(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -280,6 +284,7 @@ pub async fn import(
             Some(_) => report.unchanged += 1,
         }
     }
+    crate::db::catalog::refresh_bank_cells(&mut tx).await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -96,6 +96,7 @@ pub async fn seed(pool: &PgPool, bank: &Bank) -> anyhow::Result<SeedReport> {
     }
     let keep: Vec<String> = bank.questions.iter().map(|q| q.slug.clone()).collect();
     report.retired = questions::retire_seed_questions_except(&mut tx, &keep).await?;
+    catalog::refresh_bank_cells(&mut tx).await?;
     // the pass standard of each scaled blueprint, from the bank as it now is
     crate::services::calibration::refresh_pass_abilities(&mut tx)
         .await

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::auth::{password, random_token, tokens};
+use crate::auth::{keyed_token, password, token_user, tokens};
 use crate::db::users::UserRow;
 use crate::db::{rate_limits, tokens as db_tokens, users};
 use crate::domain::user::Role;
@@ -62,7 +62,7 @@ async fn issue_in_family(
     role: Role,
     family: Uuid,
 ) -> AppResult<TokenPair> {
-    let refresh = random_token();
+    let refresh = keyed_token(user_id);
     let expires = Utc::now() + Duration::days(tokens::REFRESH_TTL_DAYS);
     db_tokens::insert(
         conn,
@@ -226,7 +226,7 @@ pub async fn refresh(
     let invalid =
         || AppError::Unauthorized("the refresh token is invalid, expired or revoked".into());
     let mut tx = pool.begin().await?;
-    let row = db_tokens::find_for_update(&mut tx, &tokens::hash_refresh(token))
+    let row = db_tokens::find_for_update(&mut tx, token_user(token), &tokens::hash_refresh(token))
         .await?
         .ok_or_else(invalid)?;
     let now = Utc::now();
@@ -236,7 +236,7 @@ pub async fn refresh(
         (None, None) => false,
     };
     if reuse {
-        let n = db_tokens::revoke_family(&mut tx, row.family_id).await?;
+        let n = db_tokens::revoke_family(&mut tx, row.user_id, row.family_id).await?;
         tx.commit().await?;
         tracing::warn!(user = %row.user_id, family = %row.family_id, revoked = n, "refresh token reuse: family revoked");
         return Err(invalid());
@@ -248,7 +248,7 @@ pub async fn refresh(
         .await?
         .ok_or_else(invalid)?;
     if row.used_at.is_none() {
-        db_tokens::mark_used(&mut tx, row.id).await?;
+        db_tokens::mark_used(&mut tx, row.user_id, row.id).await?;
     } else {
         tracing::info!(user = %row.user_id, family = %row.family_id, "refresh token presented again within the grace window");
     }
@@ -260,11 +260,11 @@ pub async fn refresh(
 /// Revokes the login (family) the refresh token belongs to. Only its owner can.
 pub async fn logout(pool: &PgPool, user_id: Uuid, token: &str) -> AppResult<()> {
     let mut tx = pool.begin().await?;
-    let row = db_tokens::find_for_update(&mut tx, &tokens::hash_refresh(token))
+    let row = db_tokens::find_for_update(&mut tx, token_user(token), &tokens::hash_refresh(token))
         .await?
         .filter(|r| r.user_id == user_id)
         .ok_or_else(|| AppError::Unauthorized("the refresh token is not one of yours".into()))?;
-    db_tokens::revoke_family(&mut tx, row.family_id).await?;
+    db_tokens::revoke_family(&mut tx, row.user_id, row.family_id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -272,9 +272,10 @@ pub async fn logout(pool: &PgPool, user_id: Uuid, token: &str) -> AppResult<()> 
 /// Pages: cookie sessions live 30 days.
 pub const WEB_SESSION_DAYS: i64 = 30;
 
-/// Opens a cookie session; returns the token the cookie carries.
+/// Opens a cookie session; returns the token the cookie carries (it names the user, so the
+/// session is found by user and hash).
 pub async fn open_web_session(pool: &PgPool, user_id: Uuid) -> AppResult<String> {
-    let token = random_token();
+    let token = keyed_token(user_id);
     let mut conn = pool.acquire().await?;
     crate::db::web_sessions::insert(
         &mut conn,
@@ -291,12 +292,18 @@ pub async fn web_session_user(
     token: &str,
 ) -> AppResult<Option<crate::db::web_sessions::SessionUser>> {
     let mut conn = pool.acquire().await?;
-    Ok(crate::db::web_sessions::find_user(&mut conn, &tokens::hash_refresh(token)).await?)
+    Ok(crate::db::web_sessions::find_user(
+        &mut conn,
+        token_user(token),
+        &tokens::hash_refresh(token),
+    )
+    .await?)
 }
 
 pub async fn close_web_session(pool: &PgPool, token: &str) -> AppResult<()> {
     let mut conn = pool.acquire().await?;
-    crate::db::web_sessions::revoke(&mut conn, &tokens::hash_refresh(token)).await?;
+    crate::db::web_sessions::revoke(&mut conn, token_user(token), &tokens::hash_refresh(token))
+        .await?;
     Ok(())
 }
 

@@ -54,7 +54,7 @@ fn reset_token(text: &str) -> String {
     let at = text.find("/reset/").expect("a reset link") + "/reset/".len();
     text[at..]
         .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
         .collect()
 }
 
@@ -340,7 +340,11 @@ async fn an_admin_issues_a_reset_link_that_works_once(pool: PgPool) {
     assert!(html.contains("href=\"/admin/users\""), "admins find it");
 
     let token = issue_link(&app, &admin, "cy@example.com").await;
-    assert_eq!(token.len(), 43, "32 random bytes, base64url");
+    // the user's id (so that the link is found on the user's shard), then 32 random bytes
+    let cy = user_id(&app.pool, "cy@example.com").await;
+    let (prefix, secret) = token.split_once('.').expect("<user id>.<secret>");
+    assert_eq!(prefix, cy.simple().to_string());
+    assert_eq!(secret.len(), 43, "32 random bytes, base64url");
     // only the SHA-256 of the token is stored
     let stored: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM password_resets WHERE token_hash = sha256($1::text::bytea)

@@ -168,6 +168,75 @@ async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
 }
 
 #[sqlx::test(migrator = "exambank::db::MIGRATOR")]
+async fn tokens_name_their_user_and_tokens_issued_before_still_work(pool: PgPool) {
+    // no grace window: a second use of a spent token is refused
+    let app = TestApp::spawn_with(pool, &["--refresh-grace-secs", "0"]).await;
+    let t0 = app.register("bo@example.com").await;
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = 'bo@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    // refresh tokens are `<user id>.<secret>`, so that their row is found by (user, hash)
+    let (user, secret) = t0["refresh_token"]
+        .as_str()
+        .unwrap()
+        .split_once('.')
+        .unwrap();
+    assert_eq!((user, secret.len()), (id.simple().to_string().as_str(), 43));
+
+    // tokens issued before they named their user (no prefix) are found by their hash alone
+    let old_refresh = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let old_session = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    sqlx::query(
+        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
+         VALUES (gen_random_uuid(), $1, gen_random_uuid(), sha256($2::text::bytea), now() + interval '1 day')",
+    )
+    .bind(id)
+    .bind(old_refresh)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO web_sessions (id, user_id, token_hash, expires_at)
+         VALUES (gen_random_uuid(), $1, sha256($2::text::bytea), now() + interval '1 day')",
+    )
+    .bind(id)
+    .bind(old_session)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let r = refresh(&app, old_refresh).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let t1: Value = r.json().await.unwrap();
+    assert!(t1["refresh_token"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}.", id.simple())));
+    problem(refresh(&app, old_refresh).await, 401).await;
+    let page = app
+        .get("/account")
+        .header("Cookie", format!("exambank_session={old_session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("bo@example.com"));
+
+    // a token whose prefix names another user is not found
+    let other = app.register("cy@example.com").await;
+    let (_, other_secret) = other["refresh_token"]
+        .as_str()
+        .unwrap()
+        .split_once('.')
+        .unwrap();
+    problem(
+        refresh(&app, &format!("{}.{other_secret}", id.simple())).await,
+        401,
+    )
+    .await;
+}
+
+#[sqlx::test(migrator = "exambank::db::MIGRATOR")]
 async fn refresh_rotates_and_reuse_revokes_the_family(pool: PgPool) {
     // no grace window: any second use is reuse (the window has its own tests in contract.rs)
     let app = TestApp::spawn_with(pool, &["--refresh-grace-secs", "0"]).await;

@@ -9,6 +9,7 @@ mod answer_cache;
 mod attempts;
 mod auth;
 mod browser;
+mod citus;
 mod cohort_pages;
 mod cohorts;
 mod confirmations;

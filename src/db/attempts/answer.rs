@@ -68,7 +68,7 @@ pub async fn read_for_answer(
                               'ability', m.ability, 'variance', m.variance, 'answered', m.answered, 'correct', m.correct,
                               'stale', m.day < CURRENT_DATE))
                           FROM mastery m
-                          WHERE m.user_id = a.user_id
+                          WHERE m.user_id = $2
                             AND ((m.area_kind = 'domain' AND m.area = a.domain) OR (m.area_kind = 'tag' AND m.area = ANY(v.tags)))),
                          '[]'::jsonb) AS areas,
                 {}
@@ -85,9 +85,10 @@ pub async fn read_for_answer(
 }
 
 /// Serialises one learner's answer saves inside the current transaction (the slow path, taken
-/// when optimistic saves keep colliding).
+/// when optimistic saves keep colliding): the learner's `learner_locks` row, which every save
+/// and every finalizer locks too (a row lock, so that it holds on Citus: docs/scaling.md §3.3).
 pub async fn lock_learner(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock(learner_key($1))")
+    sqlx::query("SELECT 1 FROM learner_locks WHERE user_id = $1 FOR UPDATE")
         .bind(user_id)
         .execute(conn)
         .await?;

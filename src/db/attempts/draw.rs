@@ -100,10 +100,12 @@ pub async fn seen_since(
 }
 
 pub async fn mark_seen(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> sqlx::Result<()> {
+    // EXCLUDED.…, not now(): Citus refuses volatile functions in the DO UPDATE of a distributed
+    // (or reference) table (docs/scaling.md §7); the inserted row carries the same now()
     sqlx::query!(
         "INSERT INTO user_question_stats (user_id, question_id, last_seen_at)
          SELECT $1, q, now() FROM UNNEST($2::uuid[]) AS q
-         ON CONFLICT (user_id, question_id) DO UPDATE SET last_seen_at = now()",
+         ON CONFLICT (user_id, question_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at",
         user_id,
         ids
     )

@@ -28,18 +28,15 @@ pub async fn lock(
 
 // ---- finalizing, one attempt or many ---------------------------------------------------------
 
-/// Takes the learners' advisory locks (the key every answer save holds until it commits), in
-/// key order so that two finalizers never wait for each other in a circle. A save that held a
-/// lock committed before this returns; a save that takes one later sees what this transaction
-/// commits.
+/// Takes the learners' locks (their `learner_locks` rows, which every answer save holds until
+/// it commits), in user order so that two finalizers never wait for each other in a circle. A
+/// save that held a lock committed before this returns; a save that takes one later sees what
+/// this transaction commits.
 pub async fn lock_learners(conn: &mut PgConnection, users: &[Uuid]) -> sqlx::Result<()> {
-    sqlx::query(
-        "SELECT count(pg_advisory_xact_lock(k)) FROM
-           (SELECT DISTINCT learner_key(u) AS k FROM unnest($1::uuid[]) AS u ORDER BY 1) AS keys",
-    )
-    .bind(users)
-    .execute(conn)
-    .await?;
+    sqlx::query("SELECT 1 FROM learner_locks WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE")
+        .bind(users)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -49,7 +49,7 @@ pub async fn list_for_user(
 ) -> sqlx::Result<Vec<AttemptSummary>> {
     sqlx::query_as::<_, AttemptSummary>(
         "SELECT t.id, t.mode, t.blueprint, t.status, t.started_at, t.deadline, t.question_count, t.result,
-                (SELECT count(*) FROM attempt_questions a WHERE a.attempt_id = t.id AND a.user_id = t.user_id
+                (SELECT count(*) FROM attempt_questions a WHERE a.attempt_id = t.id AND a.user_id = $1
                    AND cardinality(a.choices) > 0) AS answered
          FROM attempts t WHERE t.user_id = $1 AND t.status <> 'prepared' ORDER BY t.started_at DESC LIMIT $2",
     )

@@ -165,10 +165,12 @@ pub async fn insert_prepared(
     .execute(&mut *conn)
     .await?;
     // the questions count as seen from now, as a started attempt's do
+    // EXCLUDED.…, not now(): Citus refuses volatile functions in the DO UPDATE of a distributed
+    // (or reference) table (docs/scaling.md §7); the inserted row carries the same now()
     sqlx::query(
         "INSERT INTO user_question_stats (user_id, question_id, last_seen_at)
          SELECT DISTINCT u, q, now() FROM unnest($1::uuid[], $2::uuid[]) AS t(u, q)
-         ON CONFLICT (user_id, question_id) DO UPDATE SET last_seen_at = now()",
+         ON CONFLICT (user_id, question_id) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at",
     )
     .bind(&uids)
     .bind(&qids)

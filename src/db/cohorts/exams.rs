@@ -114,9 +114,11 @@ pub async fn set_extension(
     user: Uuid,
     minutes: i32,
 ) -> sqlx::Result<()> {
+    // EXCLUDED.…, not now(): Citus refuses volatile functions in the DO UPDATE of a distributed
+    // (or reference) table (docs/scaling.md §7); the inserted row carries the same now()
     sqlx::query!(
         "INSERT INTO cohort_exam_extensions (exam_id, user_id, minutes) VALUES ($1, $2, $3)
-         ON CONFLICT (exam_id, user_id) DO UPDATE SET minutes = EXCLUDED.minutes, updated_at = now()",
+         ON CONFLICT (exam_id, user_id) DO UPDATE SET minutes = EXCLUDED.minutes, updated_at = EXCLUDED.updated_at",
         exam,
         user,
         minutes

@@ -30,8 +30,8 @@ pub async fn viewed(pool: &PgPool, user_id: Uuid, id: Uuid, position: i32) -> Ap
 /// The write is one `save_answer` database call that checks nothing it was based on has changed.
 /// It is based on this process's cache of the attempt when that can serve (one round trip), and
 /// otherwise on a lock-free read. Collisions (the same learner saving concurrently, a stale
-/// cache) read again; after two collisions the retries queue on the learner's advisory lock, so
-/// a save always gets through.
+/// cache) read again; after two collisions the retries queue on the learner's lock (their
+/// `learner_locks` row), so a save always gets through.
 #[tracing::instrument(skip_all, fields(attempt = %id, position))]
 pub async fn answer(
     pool: &PgPool,

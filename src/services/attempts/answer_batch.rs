@@ -12,6 +12,10 @@
 //! that fails as a whole comes back as `Failed` for each of its answers: the caller then takes
 //! the one-by-one path, which reads again. A save is acknowledged only after its batch
 //! committed.
+//!
+//! On a Citus cluster (docs/scaling.md §3.2) a batch of several learners would be a multi-shard
+//! transaction: there every save goes alone, as a `save_answer` call that Citus delegates to
+//! the worker holding the learner's shard, and more of them run at once instead.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, OnceLock};
@@ -82,6 +86,13 @@ async fn run(
     mut queue: mpsc::UnboundedReceiver<Job>,
     slots: usize,
 ) {
+    let (max_batch, slots) = if learners_distributed(&pool).await {
+        // concurrency replaces batching: half the pool's connections
+        let half = (pool.options().get_max_connections() as usize / 2).max(1);
+        (1, slots.max(half))
+    } else {
+        (MAX_BATCH, slots)
+    };
     let slots = Arc::new(Semaphore::new(slots));
     let mut waiting: VecDeque<Job> = VecDeque::new();
     loop {
@@ -98,13 +109,24 @@ async fn run(
         while let Ok(job) = queue.try_recv() {
             waiting.push_back(job);
         }
-        let batch = take_batch(&mut waiting, MAX_BATCH);
+        let batch = take_batch(&mut waiting, max_batch);
         let (pool, metrics) = (pool.clone(), metrics.clone());
         actix_web::rt::spawn(async move {
             write(&pool, &metrics, batch).await;
             drop(slot);
         });
     }
+}
+
+/// Whether the learners' tables are distributed (Citus), asked once when the loop starts; a
+/// database that cannot be reached yet counts as plain PostgreSQL.
+async fn learners_distributed(pool: &PgPool) -> bool {
+    let Ok(mut conn) = pool.acquire().await else {
+        return false;
+    };
+    crate::db::citus::learners_distributed(&mut conn)
+        .await
+        .unwrap_or(false)
 }
 
 /// The next batch: the oldest waiting saves, at most `max`, one per learner (a learner's

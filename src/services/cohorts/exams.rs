@@ -1,7 +1,7 @@
 //! Cohort exams: scheduling (one question set, drawn now), the window as a member sees it,
 //! deadlines and per-learner extensions.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 

@@ -52,6 +52,9 @@ impl TestApp {
 
     pub async fn spawn_with(pool: PgPool, extra: &[&str]) -> TestApp {
         exambank::telemetry::init_for_tests();
+        if super::citus::enabled() {
+            super::citus::distribute(&pool).await;
+        }
         let app =
             Application::build_with_pool(serve_args(extra), pool.clone()).expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());

@@ -4,6 +4,7 @@
 
 mod app;
 mod browser;
+pub mod citus;
 mod fixtures;
 mod processes;
 pub mod webdriver;
