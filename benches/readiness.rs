@@ -9,9 +9,11 @@
 //! 65-question form are checked. Deterministic: the same figures on every run and machine.
 //!
 //! Readiness serves the prediction recalibrated against earlier learners' real outcomes
-//! (`domain::readiness::recalibration`); the check fits it to 2,000 earlier learners who sat the
-//! exam once (pass or fail drawn from their true pass probability), a sample separate from the
-//! learners checked, and prints the gap both as is and recalibrated.
+//! (`domain::readiness::recalibration`), fitted by calibration to the last
+//! `RECALIBRATION_WINDOW` (5,000) finished attempts. The check fits it the same way to 5,000
+//! earlier learners who sat the exam once (pass or fail drawn from their true pass
+//! probability), a sample separate from the learners checked, and prints the gap both as is and
+//! recalibrated. `READINESS_PAST=2000` shows an earlier stage, with fewer outcomes.
 //!
 //! Run: `cargo bench --bench readiness` (release build; a few minutes on 2 cores).
 //! `READINESS_LEARNERS`, `READINESS_PAST` and `READINESS_SEEDS` (comma-separated) change the
@@ -24,6 +26,7 @@ use exambank::domain::readiness::check::{
     calibration_check, equated_form, linear_form, synthetic_bank, Setup,
 };
 use exambank::domain::readiness::READINESS_DRAWS;
+use exambank::services::learning::RECALIBRATION_WINDOW;
 
 const TARGET: f64 = 0.03;
 
@@ -35,7 +38,7 @@ fn main() {
     let past: usize = std::env::var("READINESS_PAST")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
+        .unwrap_or(RECALIBRATION_WINDOW as usize);
     let seeds: Vec<u64> = std::env::var("READINESS_SEEDS")
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
